@@ -1,0 +1,61 @@
+# The series' commands. `make install` then `make test` set up and check everything.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout 300
+
+.PHONY: install test lint unit notebooks browser-test lab slides timings bench latency execute sync data clean
+
+install: $(BIN)/python
+	$(BIN)/python -m pip install -q -r requirements.txt
+	$(BIN)/python -m pip install -q --no-deps -e .
+	$(BIN)/python -m ipykernel install --user --name attention-series --display-name "Python (attention series)" >/dev/null
+	@echo "Installed. Next: make test (checks everything) or make lab (opens the series)."
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+test: lint unit notebooks browser-test
+
+lint:
+	$(BIN)/ruff check attnlib tests scripts data solutions notebooks
+	$(BIN)/python scripts/nbtool.py check
+
+unit:
+	$(BIN)/python -m pytest -q tests --ignore=tests/browser
+
+notebooks:
+	MPLBACKEND=module://matplotlib_inline.backend_inline $(BIN)/python -m pytest -q $(NBVAL) $(NOTEBOOKS)
+
+browser-test:
+	$(BIN)/python -m pytest -q -s tests/browser
+
+lab:
+	$(BIN)/jupyter lab notebooks
+
+slides:
+	$(BIN)/jupyter nbconvert --to slides --output-dir slides $(NOTEBOOKS)
+	@echo "Slides written to slides/ (open any .slides.html in a browser)."
+
+execute:  ## re-run every notebook top to bottom and store its outputs
+	$(BIN)/python scripts/nbtool.py execute $(NOTEBOOKS)
+
+timings:  ## seconds per notebook, executed as CI does
+	$(BIN)/python scripts/time_notebooks.py $(NOTEBOOKS)
+
+latency:  ## control change -> finished redraw, per explorer
+	$(BIN)/python scripts/latency.py
+
+bench:
+	$(BIN)/python scripts/bench.py
+
+sync:  ## copy the repository URL into every notebook's badge and Colab cell, and the README table
+	$(BIN)/python scripts/nbtool.py sync
+
+data:
+	$(BIN)/python data/make_data.py
+
+clean:
+	rm -rf slides .pytest_cache .ruff_cache

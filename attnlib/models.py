@@ -1,0 +1,28 @@
+"""Tiny models the notebooks train in seconds."""
+
+import torch
+from torch import nn
+
+from .multihead import MultiHeadAttention
+
+
+class NeighbourModel(nn.Module):
+    """One multi-head attention layer that reads a token's previous and next neighbour.
+
+    Token + learned position embeddings -> MultiHeadAttention -> two linear read-outs,
+    one predicting the previous token, one the next (see data.neighbour_task).
+    """
+
+    def __init__(self, vocab=10, n=8, embed_dim=32, num_heads=2):
+        super().__init__()
+        self.tok = nn.Embedding(vocab, embed_dim)
+        self.pos = nn.Parameter(torch.randn(n, embed_dim) * 0.5)
+        self.attn = MultiHeadAttention(embed_dim, num_heads)
+        self.prev_head = nn.Linear(embed_dim, vocab)
+        self.next_head = nn.Linear(embed_dim, vocab)
+
+    def forward(self, x):
+        """x (B, N) -> prev logits (B, N, V), next logits (B, N, V), weights (B, H, N, N)."""
+        h = self.tok(x) + self.pos[: x.shape[1]]  # (B, N, E)
+        out, weights = self.attn(h)  # (B, N, E), (B, H, N, N)
+        return self.prev_head(out), self.next_head(out), weights

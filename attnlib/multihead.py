@@ -1,0 +1,171 @@
+"""Multi-head attention, batch-first, equal to nn.MultiheadAttention with copied weights.
+
+Notation: B batch, N_q / N_k sequence lengths, E model width, H heads, D = E // H.
+"""
+
+import torch
+from torch import nn
+
+from .core import check_mask, scaled_dot_product_attention
+
+
+class MultiHeadAttention(nn.Module):
+    """H heads of scaled dot-product attention over learned projections of width E."""
+
+    def __init__(self, embed_dim, num_heads, *, kdim=None, vdim=None, bias=True, dropout=0.0):
+        super().__init__()
+        if embed_dim <= 0 or num_heads <= 0:
+            raise ValueError(
+                f"embed_dim and num_heads must be positive, got embed_dim={embed_dim}, "
+                f"num_heads={num_heads}"
+            )
+        if embed_dim % num_heads != 0:
+            raise ValueError(
+                f"embed_dim must be divisible by num_heads, got embed_dim={embed_dim}, "
+                f"num_heads={num_heads} (remainder {embed_dim % num_heads})"
+            )
+        self.embed_dim, self.num_heads = embed_dim, num_heads
+        self.head_dim = embed_dim // num_heads
+        self.kdim = embed_dim if kdim is None else kdim
+        self.vdim = embed_dim if vdim is None else vdim
+        self.dropout = dropout
+        self.q_proj = nn.Linear(embed_dim, embed_dim, bias=bias)
+        self.k_proj = nn.Linear(self.kdim, embed_dim, bias=bias)
+        self.v_proj = nn.Linear(self.vdim, embed_dim, bias=bias)
+        self.out_proj = nn.Linear(embed_dim, embed_dim, bias=bias)
+
+    def split_heads(self, x):
+        """(B, N, E) -> (B, H, N, D)"""
+        B, N, _ = x.shape
+        return x.view(B, N, self.num_heads, self.head_dim).transpose(1, 2)
+
+    def merge_heads(self, x):
+        """(B, H, N, D) -> (B, N, E)"""
+        B, _, N, _ = x.shape
+        return x.transpose(1, 2).reshape(B, N, self.embed_dim)
+
+    def forward(self, query, key=None, value=None, mask=None, key_padding_mask=None):
+        """query (B, N_q, E); key (B, N_k, kdim), value (B, N_k, vdim), default: self-attention.
+
+        mask: keep mask (True = may attend) or additive float mask, broadcastable to
+        (B, H, N_q, N_k); (N_q, N_k) and (B, N_q, N_k) are accepted.
+        key_padding_mask: (B, N_k) with True = padding (nn.MultiheadAttention's convention).
+        Returns (output (B, N_q, E), weights (B, H, N_q, N_k)).
+        """
+        key = query if key is None else key
+        value = key if value is None else value
+        self._check_inputs(query, key, value)
+        B, N_q, _ = query.shape
+        N_k = key.shape[1]
+
+        q = self.split_heads(self.q_proj(query))  # (B, H, N_q, D)
+        k = self.split_heads(self.k_proj(key))  # (B, H, N_k, D)
+        v = self.split_heads(self.v_proj(value))  # (B, H, N_k, D)
+
+        full = (B, self.num_heads, N_q, N_k)
+        if mask is not None:
+            check_mask(mask, full if mask.dim() != 3 else (B, N_q, N_k))
+            if mask.dim() == 3:
+                mask = mask[:, None]  # (B, 1, N_q, N_k): the same mask for every head
+        if key_padding_mask is not None:
+            if key_padding_mask.dtype != torch.bool:
+                raise TypeError(
+                    f"key_padding_mask must be boolean (True = padding), got {key_padding_mask.dtype}"
+                )
+            if tuple(key_padding_mask.shape) != (B, N_k):
+                raise ValueError(
+                    f"key_padding_mask must have shape (B, N_k) = {(B, N_k)}, "
+                    f"got {tuple(key_padding_mask.shape)}"
+                )
+            keep = ~key_padding_mask[:, None, None, :]  # (B, 1, 1, N_k)
+            if mask is None:
+                mask = keep
+            elif mask.dtype == torch.bool:
+                mask = mask & keep
+            else:
+                mask = mask.masked_fill(~keep, float("-inf"))
+
+        p = self.dropout if self.training else 0.0
+        out, weights = scaled_dot_product_attention(q, k, v, mask, dropout_p=p)
+        return self.out_proj(self.merge_heads(out)), weights  # (B, N_q, E), (B, H, N_q, N_k)
+
+    def _check_inputs(self, query, key, value):
+        for name, t, width in (
+            ("query", query, self.embed_dim),
+            ("key", key, self.kdim),
+            ("value", value, self.vdim),
+        ):
+            if not isinstance(t, torch.Tensor):
+                raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
+            if not t.is_floating_point():
+                raise TypeError(f"{name} must be a floating-point tensor, got dtype {t.dtype}")
+            if t.dim() != 3:
+                raise ValueError(
+                    f"{name} must have 3 dimensions (B, N, {width}) (batch first), "
+                    f"got shape {tuple(t.shape)}"
+                )
+            if t.shape[-1] != width:
+                raise ValueError(
+                    f"{name} must have last dimension {width}, got shape {tuple(t.shape)}"
+                )
+            if t.shape[1] == 0:
+                raise ValueError(f"{name} is an empty sequence: shape {tuple(t.shape)}")
+        if not query.shape[0] == key.shape[0] == value.shape[0]:
+            raise ValueError(
+                "query, key and value must have the same batch size B: got shapes "
+                f"{tuple(query.shape)}, {tuple(key.shape)}, {tuple(value.shape)}"
+            )
+        if key.shape[1] != value.shape[1]:
+            raise ValueError(
+                "key and value must have the same sequence length N_k: got shapes "
+                f"{tuple(key.shape)}, {tuple(value.shape)}"
+            )
+
+    # ------------------------------------------------------------ to and from PyTorch
+
+    @classmethod
+    def from_torch(cls, m):
+        """Build one from an nn.MultiheadAttention, copying its weights (either batch_first)."""
+        if m.bias_k is not None or m.add_zero_attn:
+            raise ValueError("add_bias_kv and add_zero_attn are not supported")
+        bias = m.out_proj.bias is not None
+        ours = cls(m.embed_dim, m.num_heads, kdim=m.kdim, vdim=m.vdim, bias=bias, dropout=m.dropout)
+        # Match device and dtype before copying, so float64 weights stay exact.
+        ours = ours.to(device=m.out_proj.weight.device, dtype=m.out_proj.weight.dtype)
+        E = m.embed_dim
+        with torch.no_grad():
+            if m._qkv_same_embed_dim:
+                wq, wk, wv = m.in_proj_weight.split(E)
+            else:
+                wq, wk, wv = m.q_proj_weight, m.k_proj_weight, m.v_proj_weight
+            for proj, w in ((ours.q_proj, wq), (ours.k_proj, wk), (ours.v_proj, wv)):
+                proj.weight.copy_(w)
+            ours.out_proj.weight.copy_(m.out_proj.weight)
+            if bias:
+                bq, bk, bv = m.in_proj_bias.split(E)
+                for proj, b in ((ours.q_proj, bq), (ours.k_proj, bk), (ours.v_proj, bv)):
+                    proj.bias.copy_(b)
+                ours.out_proj.bias.copy_(m.out_proj.bias)
+        return ours.train(m.training)
+
+    def to_torch(self):
+        """An nn.MultiheadAttention (batch_first=True) with the same weights."""
+        bias = self.out_proj.bias is not None
+        m = nn.MultiheadAttention(
+            self.embed_dim, self.num_heads, dropout=self.dropout, bias=bias,
+            kdim=self.kdim, vdim=self.vdim, batch_first=True,
+        ).to(device=self.out_proj.weight.device, dtype=self.out_proj.weight.dtype)
+        with torch.no_grad():
+            if m._qkv_same_embed_dim:
+                m.in_proj_weight.copy_(
+                    torch.cat([self.q_proj.weight, self.k_proj.weight, self.v_proj.weight])
+                )
+            else:
+                m.q_proj_weight.copy_(self.q_proj.weight)
+                m.k_proj_weight.copy_(self.k_proj.weight)
+                m.v_proj_weight.copy_(self.v_proj.weight)
+            m.out_proj.weight.copy_(self.out_proj.weight)
+            if bias:
+                m.in_proj_bias.copy_(torch.cat([self.q_proj.bias, self.k_proj.bias, self.v_proj.bias]))
+                m.out_proj.bias.copy_(self.out_proj.bias)
+        return m

@@ -1,0 +1,159 @@
+"""Keep the notebooks consistent, and execute them.
+
+    python scripts/nbtool.py sync      # write badge + Colab set-up cell + README table
+    python scripts/nbtool.py check     # fail if anything is out of sync (run by make lint)
+    python scripts/nbtool.py execute notebooks/01_*.ipynb   # run and store outputs
+
+The repository URL lives in one place, pyproject.toml's [project.urls] Repository;
+`sync` copies it into every notebook's first two cells and into the README.
+"""
+
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+import tomllib
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+README = ROOT / "README.md"
+
+
+def repo_url():
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        return tomllib.load(f)["project"]["urls"]["Repository"].rstrip("/")
+
+
+def colab_url(path):
+    owner_repo = repo_url().removeprefix("https://github.com/")
+    return f"https://colab.research.google.com/github/{owner_repo}/blob/main/notebooks/{path.name}"
+
+
+def badge_source(path):
+    return f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab_url(path)})"
+
+
+SETUP = '''# Set-up for Google Colab; it does nothing anywhere else.
+import sys
+
+if "google.colab" in sys.modules:
+    import os
+    import subprocess
+
+    REPO, HOME = "{url}", "/content/attention-series"
+    if not os.path.isdir(HOME):
+        subprocess.run(["git", "clone", "--quiet", "--depth", "1", REPO, HOME], check=True)
+    # --no-deps: keep Colab's own torch and ipywidgets (attnlib needs nothing newer).
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", HOME], check=True)
+    sys.path.insert(0, HOME)
+    os.chdir(HOME + "/notebooks")
+    from google.colab import output
+
+    output.enable_custom_widget_manager()'''
+
+
+def header_cells(path):
+    badge = nbformat.v4.new_markdown_cell(badge_source(path))
+    badge.metadata = {"tags": ["colab-badge"], "slideshow": {"slide_type": "skip"}}
+    setup = nbformat.v4.new_code_cell(SETUP.format(url=repo_url()))
+    setup.metadata = {"tags": ["colab-setup"], "slideshow": {"slide_type": "skip"}}
+    return badge, setup
+
+
+def title_and_summary(nb):
+    """The notebook's '# ' title and its series summary (notebook metadata)."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            m = re.search(r"^# (.+)$", cell.source, re.M)
+            if m:
+                return m.group(1).strip(), nb.metadata.get("series", {}).get("summary", "")
+    return "(untitled)", ""
+
+
+def notebook_paths():
+    return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+
+
+def readme_table():
+    rows = ["| # | notebook | what you learn | |", "|---|---|---|---|"]
+    for path in notebook_paths():
+        title, summary = title_and_summary(nbformat.read(path, as_version=4))
+        badge = f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab_url(path)})"
+        rows.append(f"| {path.name[:2]} | [{title}](notebooks/{path.name}) | {summary} | {badge} |")
+    return "\n".join(rows)
+
+
+def slide_type(cell):
+    """Default slide metadata: a '## ' heading starts a slide, everything else follows it."""
+    if cell.cell_type == "markdown" and re.match(r"#{1,2} ", cell.source):
+        return "slide"
+    return "-"
+
+
+def sync_notebook(path, write):
+    """Standard badge and set-up cells first, slide metadata on every cell, no editor
+    metadata. Returns True if the file was already in sync."""
+    nb = nbformat.read(path, as_version=4)
+    badge, setup = header_cells(path)
+    cells = nb.cells
+    has_header = (len(cells) >= 2 and "colab-badge" in cells[0].metadata.get("tags", [])
+                  and "colab-setup" in cells[1].metadata.get("tags", []))
+    in_sync = (has_header and cells[0].source == badge.source and cells[1].source == setup.source
+               and all("slideshow" in c.metadata for c in cells) and "jupytext" not in nb.metadata)
+    if not in_sync and write:
+        if has_header:
+            cells[0].source, cells[1].source = badge.source, setup.source
+        else:
+            nb.cells = [badge, setup, *cells]
+        for cell in nb.cells:
+            cell.metadata.setdefault("slideshow", {"slide_type": slide_type(cell)})
+        nb.metadata.pop("jupytext", None)
+        nbformat.write(nb, path)
+    return in_sync
+
+
+def sync_readme(write):
+    text = README.read_text()
+    new = re.sub(r"(<!-- notebooks:start -->\n).*?(\n<!-- notebooks:end -->)",
+                 lambda m: m.group(1) + readme_table() + m.group(2), text, flags=re.S)
+    new = re.sub(r"(<!-- repo-url -->)[^<]*(<!-- /repo-url -->)",
+                 lambda m: m.group(1) + repo_url() + m.group(2), new)
+    if write and new != text:
+        README.write_text(new)
+    return new == text
+
+
+def execute(paths):
+    """Run each notebook top to bottom in a fresh kernel and store its outputs."""
+    from nbclient import NotebookClient
+
+    for p in paths:
+        path = Path(p)
+        nb = nbformat.read(path, as_version=4)
+        NotebookClient(nb, timeout=600, kernel_name="python3",
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        nbformat.write(nb, path)
+        print(f"executed {path.name}")
+
+
+def main(argv):
+    if not argv or argv[0] not in ("sync", "check", "execute"):
+        print(__doc__)
+        return 2
+    if argv[0] == "execute":
+        execute(argv[1:] or notebook_paths())
+        return 0
+    write = argv[0] == "sync"
+    stale = [p.name for p in notebook_paths() if not sync_notebook(p, write)]
+    if not sync_readme(write):
+        stale.append("README.md")
+    if stale and not write:
+        print("out of sync (run `make sync`): " + ", ".join(stale))
+        return 1
+    print("synced: " + (", ".join(stale) or "nothing to change") if write else "notebooks in sync")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
