@@ -29,7 +29,8 @@ unit:
 notebooks:
 	MPLBACKEND=module://matplotlib_inline.backend_inline $(BIN)/python -m pytest -q $(NBVAL) $(NOTEBOOKS)
 
-browser-test:
+browser-test:  ## JupyterLab in headless Chromium: run a notebook, move a slider, check the redraw
+	bash scripts/ensure_chromium.sh
 	$(BIN)/python -m pytest -q -s tests/browser
 
 lab:

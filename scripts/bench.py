@@ -1,0 +1,86 @@
+"""Benchmark attention implementations: time, peak memory, TFLOP/s, one Markdown table.
+
+    python scripts/bench.py --quick              # small CPU-friendly sweep (< 1 minute)
+    python scripts/bench.py --device cuda        # the full sweep on a GPU
+    python scripts/bench.py --impls naive flash sdpa --seq-lens 512 1024 --head-dims 64
+
+Results go to <out>/<device-slug>/: results.csv, results.md, time_vs_n.png, memory_vs_n.png.
+"""
+
+import argparse
+import sys
+import time
+
+import torch
+
+from attnlib import bench
+from attnlib.timing import default_device, describe_device
+
+QUICK = {
+    "impls": ["naive", "attnlib_core", "torch_mha", "chunked_queries", "chunked_keys", "flash",
+              "window", "linear", "sdpa", "sdpa_math", "sdpa_flash", "sdpa_efficient",
+              "sdpa_cudnn", "flex"],
+    "seq_lens": [128, 256, 512, 1024],
+    "head_dims": [64],
+    "heads": 2,
+    "min_run_time": 0.05,
+}
+FULL = {
+    "impls": list(bench.IMPLEMENTATIONS),
+    "seq_lens": [256, 512, 1024, 2048, 4096, 8192],
+    "head_dims": [64, 128],
+    "heads": 8,
+    "min_run_time": 0.2,
+}
+DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16,
+          "float64": torch.float64}
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="a small sweep that runs in < 60 s on a CPU")
+    p.add_argument("--device", default=None, help="cpu or cuda (default: cuda if available)")
+    p.add_argument("--out", default="results", help="output folder (default: results)")
+    p.add_argument("--impls", nargs="+", default=None, choices=list(bench.IMPLEMENTATIONS))
+    p.add_argument("--seq-lens", nargs="+", type=int, default=None)
+    p.add_argument("--head-dims", nargs="+", type=int, default=None)
+    p.add_argument("--dtypes", nargs="+", default=None, choices=list(DTYPES),
+                   help="default: float32 on CPU, bfloat16 on a GPU")
+    p.add_argument("--batch", type=int, default=1)
+    p.add_argument("--heads", type=int, default=None)
+    p.add_argument("--no-memory", action="store_true", help="skip the peak-memory measurement")
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    preset = QUICK if args.quick else FULL
+    device = torch.device(args.device or default_device())
+    if args.dtypes:
+        dtypes = [DTYPES[d] for d in args.dtypes]
+    else:
+        dtypes = [torch.float32] if device.type == "cpu" else [torch.bfloat16]
+    print(f"attention sweep on {describe_device(device)}, torch {torch.__version__}",
+          file=sys.stderr)
+    start = time.perf_counter()
+    rows = bench.sweep(
+        args.impls or preset["impls"],
+        args.seq_lens or preset["seq_lens"],
+        args.head_dims or preset["head_dims"],
+        dtypes,
+        device=device,
+        batch=args.batch,
+        heads=args.heads or preset["heads"],
+        min_run_time=preset["min_run_time"],
+        measure_memory=not args.no_memory,
+        progress=lambda r: print(f"  {r['impl']:>16} N={r['N']:<6} D={r['D']:<4} {r['status']}",
+                                 file=sys.stderr),
+    )
+    folder = bench.write_results(rows, args.out)
+    print(bench.markdown_table(rows))
+    print(f"\nwrote {folder} in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

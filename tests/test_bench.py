@@ -1,0 +1,137 @@
+"""FLOP counts, peak tables, peak memory that sees torch's allocations, and the sweep."""
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from attnlib import bench
+from attnlib import efficient as E
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_attention_flops():
+    assert bench.attention_flops(1, 1, 1, 1, 1) == 4
+    assert bench.attention_flops(2, 8, 1024, 512, 64) == 4 * 2 * 8 * 1024 * 512 * 64
+    full = bench.attention_flops(1, 8, 2048, 2048, 64)
+    assert bench.attention_flops(1, 8, 2048, 2048, 64, causal=True) == full / 2
+    assert bench.attention_flops(1, 8, 2048, 2048, 64, backward=True) == 2.5 * full
+    with pytest.raises(ValueError, match="n_q must be positive"):
+        bench.attention_flops(1, 1, 0, 1, 1)
+
+
+def test_peak_tflops_by_name():
+    assert bench.peak_tflops_for_name("NVIDIA H100 80GB HBM3", torch.bfloat16) == 989
+    assert bench.peak_tflops_for_name("NVIDIA H100 PCIe", torch.float16) == 756
+    assert bench.peak_tflops_for_name("NVIDIA H200", torch.bfloat16) == 989
+    assert bench.peak_tflops_for_name("NVIDIA A100-SXM4-80GB", torch.bfloat16) == 312
+    assert bench.peak_tflops_for_name("NVIDIA L4", torch.float16) == 121
+    assert bench.peak_tflops_for_name("Tesla T4", torch.float16) == 65
+    assert bench.peak_tflops_for_name("Tesla T4", torch.bfloat16) is None  # no bf16 on T4
+    assert bench.peak_tflops_for_name("Some Future GPU", torch.bfloat16) is None
+    assert bench.peak_tflops("cpu", torch.float32) is None
+    for gpu, peaks in bench.PEAK_TFLOPS.items():
+        assert all(p > 0 for p in peaks.values()), gpu
+
+
+def test_tflops_and_percent_of_peak():
+    assert bench.tflops(2e12, 0.5) == pytest.approx(4.0)
+    assert bench.percent_of_peak(989e12, 1.0, 989.0) == pytest.approx(100.0)
+    assert bench.percent_of_peak(1e12, 1.0, None) is None
+    with pytest.raises(ValueError):
+        bench.tflops(1e12, 0.0)
+
+
+def test_peak_memory_sees_a_known_allocation_on_cpu():
+    nbytes = 8 * 2**20
+
+    def fn():
+        x = torch.empty(nbytes // 4, dtype=torch.float32)
+        x.fill_(1.0)
+        return x
+
+    peak = bench.peak_memory(fn, device="cpu")
+    assert peak >= nbytes
+    assert peak < 2 * nbytes
+
+
+def test_peak_memory_flash_is_linear_naive_is_quadratic_on_cpu():
+    n, d = 2048, 64
+    q, k, v = (torch.randn(1, 1, n, d) for _ in range(3))
+    naive = bench.peak_memory(lambda: E.naive_attention(q, k, v), device="cpu")
+    flash = bench.peak_memory(lambda: E.flash_attention(q, k, v), device="cpu")
+    assert naive >= n * n * 4  # at least one (N, N) float32 matrix
+    assert flash < naive
+    assert flash <= 0.10 * naive, (flash, naive)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_peak_memory_on_gpu():
+    nbytes = 64 * 2**20
+    peak = bench.peak_memory(lambda: torch.empty(nbytes, dtype=torch.uint8, device="cuda"),
+                             device="cuda")
+    assert peak >= nbytes
+
+
+def test_registry_runs_and_exact_entries_agree():
+    q, k, v = (torch.randn(1, 2, 64, 16, dtype=torch.float64) for _ in range(3))
+    ref = E.naive_attention(q, k, v)
+    for name, fn in bench.IMPLEMENTATIONS.items():
+        try:
+            out = fn(q, k, v)
+        except RuntimeError as err:  # a backend this device lacks, e.g. cudnn on a CPU
+            assert "cannot run" in str(err)
+            continue
+        assert out.shape == ref.shape, name
+        if name not in bench.APPROXIMATE and name != "torch_mha":  # mha has projections
+            assert (out - ref).abs().max().item() <= 1e-10, name
+
+
+def test_sweep_records_skips_and_writes_results(tmp_path):
+    impls = ["naive", "flash", "sdpa_cudnn", "no_such_impl"]
+    rows = bench.sweep(impls, [32, 64], [16], [torch.float32], device="cpu", heads=2,
+                       min_run_time=0.01, out_dir=tmp_path)
+    assert len(rows) == 2 * len(impls)
+    by = {(r["impl"], r["N"]): r for r in rows}
+    ok = by[("flash", 64)]
+    assert ok["status"] == "ok" and ok["median_ms"] > 0 and ok["peak_mb"] > 0
+    assert ok["tflops"] > 0 and ok["pct_peak"] is None  # no peak known for a CPU
+    assert by[("no_such_impl", 32)]["status"] == "skipped"
+    assert "unknown implementation" in by[("no_such_impl", 32)]["note"]
+    if "cudnn" not in E.available_backends("cpu", torch.float32):
+        assert by[("sdpa_cudnn", 32)]["status"] == "skipped"
+        assert "cudnn" in by[("sdpa_cudnn", 32)]["note"]
+
+    folder = tmp_path / bench.device_slug(rows[0]["device"])
+    with open(folder / "results.csv") as f:
+        read = list(csv.DictReader(f))
+    assert len(read) == len(rows) and set(bench.COLUMNS) == set(read[0])
+    md = (folder / "results.md").read_text()
+    assert "| impl | N | D |" in md and "no_such_impl" in md
+    for png in ("time_vs_n.png", "memory_vs_n.png"):
+        assert (folder / png).stat().st_size > 1000
+
+
+def test_sweep_skips_what_would_not_fit():
+    rows = bench.sweep(["naive"], [2**20], [64], [torch.float32], device="cpu", heads=64,
+                       measure_memory=False)
+    assert rows[0]["status"] == "skipped" and "would need" in rows[0]["note"]
+
+
+def test_device_slug():
+    assert bench.device_slug("NVIDIA H100 80GB HBM3") == "nvidia-h100-80gb-hbm3"
+    assert bench.device_slug("cpu (2 threads)") == "cpu-2-threads"
+
+
+def test_script_runs_a_tiny_sweep(tmp_path):
+    cmd = [sys.executable, str(ROOT / "scripts" / "bench.py"), "--quick", "--device", "cpu",
+           "--impls", "naive", "flash", "--seq-lens", "32", "--head-dims", "8",
+           "--out", str(tmp_path)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert "| naive | 32 | 8 |" in done.stdout
+    assert list(tmp_path.glob("*/results.csv"))
