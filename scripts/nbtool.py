@@ -65,7 +65,7 @@ def title_and_summary(nb):
     """The notebook's '# ' title and its series summary (notebook metadata)."""
     for cell in nb.cells:
         if cell.cell_type == "markdown":
-            m = re.search(r"^# (.+)$", cell.source, re.M)
+            m = re.search(r"^# (?:\d\d · )?(.+)$", cell.source, re.M)
             if m:
                 return m.group(1).strip(), nb.metadata.get("series", {}).get("summary", "")
     return "(untitled)", ""
@@ -115,8 +115,9 @@ def sync_notebook(path, write):
 
 def sync_readme(write):
     text = README.read_text()
-    new = re.sub(r"(<!-- notebooks:start -->\n).*?(\n<!-- notebooks:end -->)",
-                 lambda m: m.group(1) + readme_table() + m.group(2), text, flags=re.S)
+    new = re.sub(r"<!-- notebooks:start -->.*?<!-- notebooks:end -->",
+                 lambda m: f"<!-- notebooks:start -->\n{readme_table()}\n<!-- notebooks:end -->",
+                 text, flags=re.S)
     new = re.sub(r"(<!-- repo-url -->)[^<]*(<!-- /repo-url -->)",
                  lambda m: m.group(1) + repo_url() + m.group(2), new)
     if write and new != text:

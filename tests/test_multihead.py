@@ -1,0 +1,151 @@
+"""attnlib.MultiHeadAttention against nn.MultiheadAttention with copied weights."""
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+from attnlib import MultiHeadAttention, masks
+
+TOL = {torch.float32: 1e-5, torch.float64: 1e-10}
+
+
+@st.composite
+def mha_case(draw):
+    dtype = draw(st.sampled_from([torch.float32, torch.float64]))
+    num_heads = draw(st.integers(1, 4))
+    embed_dim = num_heads * draw(st.integers(1, 4))
+    kdim = draw(st.one_of(st.none(), st.integers(1, 6)))
+    vdim = draw(st.one_of(st.none(), st.integers(1, 6)))
+    bias = draw(st.booleans())
+    batch_first = draw(st.booleans())
+    B, n_q, n_k = draw(st.integers(1, 3)), draw(st.integers(1, 6)), draw(st.integers(1, 6))
+    self_attention = kdim is None and vdim is None and draw(st.booleans())
+    if self_attention:
+        n_k = n_q
+    mask_kind = draw(st.sampled_from(["none", "bool", "additive"]))
+    use_padding = draw(st.booleans())
+    seed = draw(st.integers(0, 2**16))
+    return dict(dtype=dtype, num_heads=num_heads, embed_dim=embed_dim, kdim=kdim, vdim=vdim,
+                bias=bias, batch_first=batch_first, B=B, n_q=n_q, n_k=n_k, self_attention=self_attention,
+                mask_kind=mask_kind, use_padding=use_padding, seed=seed)
+
+
+@settings(max_examples=120, deadline=None)
+@given(mha_case())
+def test_matches_nn_multihead_attention(c):
+    torch.manual_seed(c["seed"])
+    E, dtype = c["embed_dim"], c["dtype"]
+    ref = nn.MultiheadAttention(E, c["num_heads"], bias=c["bias"], kdim=c["kdim"], vdim=c["vdim"],
+                                batch_first=c["batch_first"], dtype=dtype).eval()
+    if c["bias"]:  # PyTorch initialises biases to zero: make them count
+        with torch.no_grad():
+            ref.in_proj_bias.normal_()
+            ref.out_proj.bias.normal_()
+    ours = MultiHeadAttention.from_torch(ref).eval()
+
+    B, n_q, n_k = c["B"], c["n_q"], c["n_k"]
+    query = torch.randn(B, n_q, E, dtype=dtype)
+    if c["self_attention"]:
+        key = value = query
+    else:
+        key = torch.randn(B, n_k, ref.kdim, dtype=dtype)
+        value = torch.randn(B, n_k, ref.vdim, dtype=dtype)
+
+    keep = torch.rand(n_q, n_k) > 0.3
+    keep[:, 0] = True  # PyTorch's fast path differs on fully masked rows; tested separately
+    our_mask = ref_mask = None
+    if c["mask_kind"] == "bool":
+        our_mask, ref_mask = keep, masks.to_mha_attn_mask(keep)
+    elif c["mask_kind"] == "additive":
+        our_mask = ref_mask = masks.keep_to_additive(keep, dtype)
+    kpm = None
+    if c["use_padding"]:
+        lengths = torch.randint(1, n_k + 1, (B,))
+        kpm = masks.to_mha_key_padding_mask(masks.padding(lengths, n_k))
+        kpm[:, 0] = False
+
+    out, weights = ours(query, key, value, mask=our_mask, key_padding_mask=kpm)
+    t = (lambda x: x) if c["batch_first"] else (lambda x: x.transpose(0, 1))
+    ref_kpm = kpm
+    if kpm is not None and c["mask_kind"] == "additive":  # PyTorch wants one mask type
+        ref_kpm = masks.keep_to_additive(~kpm, dtype)
+    ref_out, ref_weights = ref(t(query), t(key), t(value), attn_mask=ref_mask,
+                               key_padding_mask=ref_kpm, average_attn_weights=False)
+    assert out.shape == (B, n_q, E) and weights.shape == (B, c["num_heads"], n_q, n_k)
+    assert (out - t(ref_out)).abs().max().item() <= TOL[dtype]
+    assert (weights - ref_weights).abs().max().item() <= TOL[dtype]
+
+
+@pytest.mark.parametrize("kdim, vdim, bias", [(None, None, True), (5, 7, True), (None, None, False), (3, 3, False)])
+def test_round_trip_to_torch(kdim, vdim, bias):
+    torch.manual_seed(0)
+    ours = MultiHeadAttention(8, 2, kdim=kdim, vdim=vdim, bias=bias).eval()
+    back = ours.to_torch().eval()
+    q = torch.randn(2, 3, 8)
+    k, v = torch.randn(2, 4, kdim or 8), torch.randn(2, 4, vdim or 8)
+    a, wa = ours(q, k, v)
+    b, wb = back(q, k, v, average_attn_weights=False)
+    assert torch.allclose(a, b, atol=1e-6) and torch.allclose(wa, wb, atol=1e-6)
+    again = MultiHeadAttention.from_torch(back)
+    assert all(torch.equal(p, r) for p, r in zip(ours.state_dict().values(), again.state_dict().values()))
+
+
+def test_all_padding_row_gives_zeros_not_nan():
+    torch.manual_seed(0)
+    m = MultiHeadAttention(8, 2, bias=False)
+    x = torch.randn(2, 4, 8)
+    kpm = torch.zeros(2, 4, dtype=torch.bool)
+    kpm[1] = True  # sample 1 is all padding
+    out, w = m(x, key_padding_mask=kpm)
+    assert not torch.isnan(out).any()
+    assert torch.equal(w[1], torch.zeros(2, 4, 4)) and torch.equal(out[1], torch.zeros(4, 8))
+
+
+def test_self_attention_default_and_shapes():
+    m = MultiHeadAttention(12, 3)
+    x = torch.randn(2, 5, 12)
+    a, w = m(x)
+    b, _ = m(x, x, x)
+    assert torch.equal(a, b) and w.shape == (2, 3, 5, 5)
+
+
+# ---------------------------------------------------------------- bad input
+
+
+def test_embed_dim_not_divisible():
+    with pytest.raises(ValueError, match="embed_dim=10, num_heads=3"):
+        MultiHeadAttention(10, 3)
+
+
+@pytest.mark.parametrize(
+    "query, key, value, match",
+    [
+        ((2, 3, 8), (3, 4, 8), (3, 4, 8), r"batch size B.*\(2, 3, 8\), \(3, 4, 8\)"),
+        ((2, 3, 8), (2, 4, 8), (2, 5, 8), r"N_k.*\(2, 4, 8\), \(2, 5, 8\)"),
+        ((2, 3, 6), None, None, r"query must have last dimension 8, got shape \(2, 3, 6\)"),
+        ((3, 8), None, None, r"query must have 3 dimensions.*\(3, 8\)"),
+        ((2, 0, 8), None, None, r"query is an empty sequence"),
+    ],
+)
+def test_bad_shapes(query, key, value, match):
+    m = MultiHeadAttention(8, 2)
+    args = [torch.randn(query)] + [torch.randn(s) for s in (key, value) if s is not None]
+    with pytest.raises(ValueError, match=match):
+        m(*args)
+
+
+def test_bad_masks():
+    m = MultiHeadAttention(8, 2)
+    x = torch.randn(2, 3, 8)
+    with pytest.raises(ValueError, match=r"mask of shape \(4, 4\)"):
+        m(x, mask=torch.ones(4, 4, dtype=torch.bool))
+    with pytest.raises(TypeError, match="mask must be boolean"):
+        m(x, mask=torch.ones(3, 3, dtype=torch.int32))
+    with pytest.raises(ValueError, match=r"key_padding_mask must have shape \(B, N_k\) = \(2, 3\), got \(2, 4\)"):
+        m(x, key_padding_mask=torch.zeros(2, 4, dtype=torch.bool))
+    with pytest.raises(TypeError, match="key_padding_mask must be boolean"):
+        m(x, key_padding_mask=torch.zeros(2, 3))
+    with pytest.raises(TypeError, match="query must be a floating-point tensor"):
+        m(torch.ones(2, 3, 8, dtype=torch.long))

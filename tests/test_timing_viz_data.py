@@ -1,0 +1,83 @@
+"""attnlib.timing, attnlib.viz and attnlib.data."""
+
+import pytest
+import torch
+
+from attnlib import data, timing, viz
+
+
+def test_time_fn_on_cpu_reports_a_median():
+    t = timing.time_fn(torch.mm, torch.randn(64, 64), torch.randn(64, 64), device="cpu", min_run_time=0.02)
+    assert t.median_s > 0 and t.repeats >= 1 and t.device.startswith("cpu")
+    assert "ms" in str(t)
+
+
+def test_describe_device_names_threads():
+    assert f"{torch.get_num_threads()} threads" in timing.describe_device("cpu")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no GPU: CUDA-event timing not tested")
+def test_time_fn_on_gpu():
+    x = torch.randn(256, 256, device="cuda")
+    assert timing.time_fn(torch.mm, x, x, device="cuda").median_s > 0
+
+
+def test_heatmap_has_title_labels_and_colour_bar():
+    tokens, x = data.embed("the cat eats the fish")
+    fig = viz.heatmap(torch.softmax(x @ x.T / 32**0.5, -1), tokens, tokens, title="T")
+    ax = fig.axes[0]
+    assert ax.get_title() == "T" and ax.get_xlabel() == "key" and ax.get_ylabel() == "query"
+    assert [t.get_text() for t in ax.get_xticklabels()] == tokens
+    assert [t.get_text() for t in ax.get_yticklabels()] == tokens
+    assert len(fig.axes) == 2  # the colour bar
+    assert viz.to_png(fig).startswith(b"\x89PNG")
+
+
+def test_heads_grid_and_mask_figures():
+    w = torch.softmax(torch.arange(24.0).reshape(3, 2, 4), -1)
+    fig = viz.heads_grid(w, list("abcd"), list("xy"), ncols=2)
+    assert [a.get_title() for a in fig.axes[:3]] == ["head 0", "head 1", "head 2"]
+    assert fig._suptitle.get_text()
+    fig = viz.draw_mask(torch.ones(3, 3, dtype=torch.bool).tril(), list("abc"), list("abc"))
+    assert fig.axes[0].get_title()
+
+
+def test_viz_rejects_wrong_shapes_and_labels():
+    with pytest.raises(ValueError, match="2-D"):
+        viz.heatmap(torch.ones(2, 3, 4))
+    with pytest.raises(ValueError, match="x_labels has 2 labels but the weights of shape"):
+        viz.heatmap(torch.ones(3, 3), ["a", "b"], ["a", "b", "c"])
+    with pytest.raises(ValueError, match="3-D"):
+        viz.heads_grid(torch.ones(3, 3))
+
+
+def test_embedding_is_shipped_and_meaningful():
+    vocab, vectors = data.load_embeddings()
+    assert vocab[0] == "<unk>" and vectors.shape == (len(vocab), 32)
+    assert torch.equal(vectors[0], torch.zeros(32))
+    (_, cat), (_, dog), (_, car) = data.embed("cat"), data.embed("dog"), data.embed("car")
+    assert (cat @ dog.T).item() > (cat @ car.T).item()
+
+
+def test_embedding_regenerates_identically(tmp_path, monkeypatch):
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(data.__file__).resolve().parent.parent / "data" / "make_data.py"
+    spec = importlib.util.spec_from_file_location("make_data", script)
+    make_data = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_data)
+    vocab, vectors = make_data.ppmi_svd(make_data.make_corpus())
+    shipped_vocab, shipped = data.load_embeddings()
+    assert vocab == shipped_vocab and torch.equal(vectors, shipped)
+
+
+def test_tokenize_embed_and_errors():
+    assert data.tokenize("The cat, sat!") == ["the", "cat", "sat"]
+    tokens, x = data.embed("the zebra eats", max_len=2)
+    assert tokens == ["the", "zebra"] and torch.equal(x[1], torch.zeros(32))
+    assert data.unknown_words("the zebra eats") == ["zebra"]
+    with pytest.raises(ValueError, match="no words"):
+        data.embed("...")
+    for s in data.SENTENCES:
+        assert data.unknown_words(s) == []
