@@ -26,3 +26,33 @@ class NeighbourModel(nn.Module):
         h = self.tok(x) + self.pos[: x.shape[1]]  # (B, N, E)
         out, weights = self.attn(h)  # (B, N, E), (B, H, N, N)
         return self.prev_head(out), self.next_head(out), weights
+
+
+class TinyEncoder(nn.Module):
+    """A small stack of attnlib EncoderBlocks that labels every position (notebook 08).
+
+    Token embedding + learned positions -> num_layers EncoderBlocks -> a linear read-out
+    giving V logits at each position (e.g. the digit that belongs there once sorted).
+    """
+
+    def __init__(self, vocab=10, n=8, embed_dim=32, num_heads=2, num_layers=2, ff_dim=64,
+                 norm_first=False):
+        super().__init__()
+        from .blocks import EncoderBlock
+        from .positional import LearnedPositionalEmbedding
+
+        self.tok = nn.Embedding(vocab, embed_dim)
+        self.pos = LearnedPositionalEmbedding(n, embed_dim)
+        self.blocks = nn.ModuleList(
+            EncoderBlock(embed_dim, num_heads, ff_dim, norm_first=norm_first)
+            for _ in range(num_layers)
+        )
+        self.readout = nn.Linear(embed_dim, vocab)
+
+    def forward(self, x):
+        """x (B, N) token ids -> logits (B, N, V), weights (B, L, H, N, N)."""
+        h = self.pos(self.tok(x))  # (B, N, E)
+        for block in self.blocks:
+            h = block(h)  # (B, N, E)
+        weights = torch.stack([block.last_weights for block in self.blocks], dim=1)
+        return self.readout(h), weights
