@@ -9,9 +9,11 @@ Builds on attnlib.timing (time_fn, describe_device) for the clock. The numbers i
     write_results     results.csv, results.md and log-log plots in results/<device-slug>/
 """
 
+import contextlib
 import csv
 import os
 import re
+import sys
 from pathlib import Path
 
 import torch
@@ -113,6 +115,24 @@ def percent_of_peak(flops, seconds, peak):
 # ---------------------------------------------------------------- peak memory
 
 
+@contextlib.contextmanager
+def _quiet_stderr():
+    """Send file descriptor 2 to /dev/null for the block (C++ logging bypasses sys.stderr)."""
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no file descriptor 2 to redirect
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def _cpu_peak_memory(fn):
     """Peak bytes torch held on the CPU during fn(), from the profiler's memory events.
 
@@ -122,8 +142,14 @@ def _cpu_peak_memory(fn):
     """
     from torch.profiler import ProfilerActivity, profile
 
-    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+    prof = profile(activities=[ProfilerActivity.CPU], profile_memory=True)
+    with _quiet_stderr():  # some builds log profiler start/stop to fd 2: noise in notebooks
+        prof.start()
+    try:
         fn()
+    finally:
+        with _quiet_stderr():
+            prof.stop()
     events = [
         e for e in prof.profiler.kineto_results.events()
         if e.name() == "[memory]" and e.device_type() == torch.autograd.DeviceType.CPU

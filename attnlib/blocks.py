@@ -117,12 +117,7 @@ class EncoderBlock(nn.Module):
         """
         if not isinstance(layer, nn.TransformerEncoderLayer):
             raise TypeError(f"layer must be an nn.TransformerEncoderLayer, got {type(layer).__name__}")
-        ours = cls(
-            layer.self_attn.embed_dim, layer.self_attn.num_heads, layer.linear1.out_features,
-            dropout=layer.dropout.p, norm_first=layer.norm_first,
-            activation=_activation_name(layer.activation), layer_norm_eps=layer.norm1.eps,
-            bias=layer.linear1.bias is not None,
-        )
+        ours = cls(**_layer_config(layer))
         ours.to(device=layer.linear1.weight.device, dtype=layer.linear1.weight.dtype)
         ours.self_attn = MultiHeadAttention.from_torch(layer.self_attn)
         _copy_ff_and_norms(ours, layer, ["norm1", "norm2"])
@@ -200,12 +195,7 @@ class DecoderBlock(nn.Module):
         """
         if not isinstance(layer, nn.TransformerDecoderLayer):
             raise TypeError(f"layer must be an nn.TransformerDecoderLayer, got {type(layer).__name__}")
-        ours = cls(
-            layer.self_attn.embed_dim, layer.self_attn.num_heads, layer.linear1.out_features,
-            dropout=layer.dropout.p, norm_first=layer.norm_first,
-            activation=_activation_name(layer.activation), layer_norm_eps=layer.norm1.eps,
-            bias=layer.linear1.bias is not None,
-        )
+        ours = cls(**_layer_config(layer))
         ours.to(device=layer.linear1.weight.device, dtype=layer.linear1.weight.dtype)
         ours.self_attn = MultiHeadAttention.from_torch(layer.self_attn)
         ours.cross_attn = MultiHeadAttention.from_torch(layer.multihead_attn)
@@ -223,6 +213,16 @@ def _activation_name(fn):
     if fn is F.gelu or (isinstance(fn, nn.GELU) and fn.approximate == "none"):
         return "gelu"
     raise ValueError(f"unsupported activation {fn!r}: only relu and exact gelu are supported")
+
+
+def _layer_config(layer):
+    """The arguments that build our block with the shape of a PyTorch Transformer layer."""
+    return dict(
+        embed_dim=layer.self_attn.embed_dim, num_heads=layer.self_attn.num_heads,
+        ff_dim=layer.linear1.out_features, dropout=layer.dropout.p, norm_first=layer.norm_first,
+        activation=_activation_name(layer.activation), layer_norm_eps=layer.norm1.eps,
+        bias=layer.linear1.bias is not None,
+    )
 
 
 def _copy_ff_and_norms(ours, layer, norm_names):
