@@ -28,8 +28,10 @@ def _check_labels(name, labels, n, shape):
 
 
 def draw_heatmap(ax, weights, x_labels=None, y_labels=None, *, title=None, xlabel="key",
-                 ylabel="query", vmin=0.0, vmax=1.0, annotate=None, cmap=CMAP):
-    """Draw (N_q, N_k) weights onto an existing Axes; returns the image."""
+                 ylabel="query", vmin=0.0, vmax=1.0, annotate=None, cmap=CMAP, tick_step=1):
+    """Draw (N_q, N_k) weights onto an existing Axes; returns the image.
+
+    tick_step k > 1 labels every k-th token only (long sequences; also faster to draw)."""
     w = _numpy(weights)
     if w.ndim != 2:
         raise ValueError(f"weights must be 2-D (N_q, N_k), got shape {w.shape}")
@@ -37,9 +39,10 @@ def draw_heatmap(ax, weights, x_labels=None, y_labels=None, *, title=None, xlabe
     _check_labels("x_labels", x_labels, n_k, w.shape)
     _check_labels("y_labels", y_labels, n_q, w.shape)
     image = ax.imshow(w, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
-    ax.set_xticks(range(n_k), x_labels if x_labels is not None else range(n_k),
+    xs, ys = range(0, n_k, tick_step), range(0, n_q, tick_step)
+    ax.set_xticks(xs, [x_labels[j] for j in xs] if x_labels is not None else xs,
                   rotation=60 if x_labels is not None else 0, ha="right" if x_labels is not None else "center")
-    ax.set_yticks(range(n_q), y_labels if y_labels is not None else range(n_q))
+    ax.set_yticks(ys, [y_labels[i] for i in ys] if y_labels is not None else ys)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title:
@@ -56,19 +59,22 @@ def draw_heatmap(ax, weights, x_labels=None, y_labels=None, *, title=None, xlabe
 
 
 def heatmap(weights, x_labels=None, y_labels=None, *, title="Attention weights", xlabel="key",
-            ylabel="query", vmin=0.0, vmax=1.0, annotate=None, cmap=CMAP, size=(5.0, 4.2)):
+            ylabel="query", vmin=0.0, vmax=1.0, annotate=None, cmap=CMAP, size=(5.0, 4.2),
+            tick_step=1):
     """A Figure with one heatmap of (N_q, N_k) weights, token labels on both axes, colour bar."""
     fig = Figure(figsize=size)  # fixed margins: faster to redraw than a computed layout
     fig.subplots_adjust(left=0.2, right=0.86, bottom=0.22, top=0.9)
     ax = fig.add_subplot()
     image = draw_heatmap(ax, weights, x_labels, y_labels, title=title, xlabel=xlabel,
-                         ylabel=ylabel, vmin=vmin, vmax=vmax, annotate=annotate, cmap=cmap)
-    fig.colorbar(image, ax=ax, label="weight" if vmax == 1.0 else "value", fraction=0.05, pad=0.03)
+                         ylabel=ylabel, vmin=vmin, vmax=vmax, annotate=annotate, cmap=cmap,
+                         tick_step=tick_step)
+    label = "weight" if (vmin, vmax) == (0.0, 1.0) else "value"
+    fig.colorbar(image, ax=ax, label=label, fraction=0.05, pad=0.03)
     return fig
 
 
 def heads_grid(weights, x_labels=None, y_labels=None, *, title="Attention weights per head",
-               ncols=4, head_titles=None, vmin=0.0, vmax=1.0, cmap=CMAP, panel=2.4):
+               ncols=4, head_titles=None, vmin=0.0, vmax=1.0, cmap=CMAP, panel=2.4, tick_step=1):
     """A Figure with one heatmap per head; weights (H, N_q, N_k)."""
     w = _numpy(weights)
     if w.ndim != 3:
@@ -76,8 +82,11 @@ def heads_grid(weights, x_labels=None, y_labels=None, *, title="Attention weight
     H = w.shape[0]
     ncols = max(1, min(ncols, H))
     nrows = -(-H // ncols)
-    fig = Figure(figsize=(panel * ncols + 1.2, panel * nrows + 0.9))
-    fig.subplots_adjust(left=0.12, right=0.86, bottom=0.16, top=0.86, wspace=0.45, hspace=0.55)
+    width, height = panel * ncols + 1.2, panel * nrows + 1.3
+    fig = Figure(figsize=(width, height))
+    # Margins in inches, so rotated token labels and the titles fit whatever the grid size.
+    fig.subplots_adjust(left=0.75 / width, right=1 - 0.85 / width, bottom=0.95 / height,
+                        top=1 - 0.55 / height, wspace=0.45, hspace=0.75)
     axes = fig.subplots(nrows, ncols, squeeze=False)
     for h, ax in enumerate(axes.flat):
         if h >= H:
@@ -85,9 +94,12 @@ def heads_grid(weights, x_labels=None, y_labels=None, *, title="Attention weight
             continue
         image = draw_heatmap(ax, w[h], x_labels, y_labels, vmin=vmin, vmax=vmax, annotate=False,
                              title=head_titles[h] if head_titles else f"head {h}", cmap=cmap,
+                             tick_step=tick_step,
                              xlabel="key" if h // ncols == nrows - 1 else "",
                              ylabel="query" if h % ncols == 0 else "")
-    fig.colorbar(image, cax=fig.add_axes((0.89, 0.16, 0.02, 0.7)), label="weight")
+    fig.colorbar(image, cax=fig.add_axes((1 - 0.7 / width, 0.95 / height, 0.12 / width,
+                                          1 - 1.5 / height)),
+                 label="weight" if (vmin, vmax) == (0.0, 1.0) else "value")
     fig.suptitle(title)
     return fig
 

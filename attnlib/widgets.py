@@ -4,40 +4,186 @@ Each explorer is a few controls plus a figure drawn by attnlib.viz. Only ipywidg
 common to 7.7 (Colab) and 8 is used. When displayed, an explorer sends both the live
 widget and a static PNG of its current figure: JupyterLab and Colab show the widget,
 while GitHub, nbval and a PDF export, which cannot run widgets, show the picture.
+
+Redraws are fast (well under 100 ms on a 2-core CPU up to N = 64): a draw function
+returns a `Panels` description rather than a Figure, and the explorer keeps one Figure
+per layout (panel count, sizes, token labels). The static parts (axes, token tick labels,
+colour bar) are rendered once per layout; a redraw only repaints the heatmaps, the numbers
+in their cells, and the titles onto that saved background (matplotlib's "blitting"). A draw function may also
+return any matplotlib Figure, which is then rendered in full.
 """
 
 import base64
+import html
+import io
+import math
 import time
+from collections import OrderedDict
 
 import ipywidgets as W
+import numpy as np
 import torch
-from IPython.display import Image, clear_output, display
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from PIL import Image as PILImage
 
 from . import masks, viz
 from .core import scaled_dot_product_attention
-from .data import SENTENCES, embed
+from .data import SENTENCES, embed, tokenize, unknown_words
 
 MASK_KINDS = ("none", "causal", "padding", "window", "prefix")
+MAX_LEN = 64  # the longest sequence the sentence explorers offer
+DPI = 72  # explorer pictures: 5 x 4.2 inches -> 360 x 302 pixels
+_SIZED_MASKS = ("padding", "window", "prefix")  # the masks that use the size control
+
+
+# ------------------------------------------------------------------ fast figures
+
+
+class Panels:
+    """What an explorer shows: one heatmap (weights (N_q, N_k)) or a grid of them (P, N_q, N_k).
+
+    x_labels label the keys (columns), y_labels the queries (rows). panel_titles name the
+    panels of a grid; `highlight` marks one panel (e.g. the chosen head) in the grid.
+    """
+
+    def __init__(self, weights, x_labels, y_labels, *, title, panel_titles=None, ncols=4,
+                 panel=2.4, highlight=None, xlabel="key", ylabel="query", annotate=None):
+        w = weights.detach().cpu().float().numpy() if isinstance(weights, torch.Tensor) \
+            else np.asarray(weights, dtype=float)
+        if w.ndim not in (2, 3):
+            raise ValueError(f"weights must be (N_q, N_k) or (P, N_q, N_k), got shape {w.shape}")
+        self.grid = w.ndim == 3
+        self.weights = w if self.grid else w[None]
+        _, n_q, n_k = self.weights.shape
+        if len(x_labels) != n_k or len(y_labels) != n_q:
+            raise ValueError(f"{len(y_labels)} query and {len(x_labels)} key labels do not fit "
+                             f"weights of shape {w.shape}")
+        self.x_labels, self.y_labels = [str(t) for t in x_labels], [str(t) for t in y_labels]
+        self.title, self.ncols, self.panel, self.highlight = title, ncols, panel, highlight
+        count = self.weights.shape[0]
+        self.panel_titles = list(panel_titles) if panel_titles else [f"head {h}" for h in range(count)]
+        self.xlabel, self.ylabel = xlabel, ylabel
+        self.annotate = (not self.grid and n_q * n_k <= 64) if annotate is None else annotate
+
+    def layout(self):
+        """Everything that the saved background depends on."""
+        return (self.grid, self.weights.shape, tuple(self.x_labels), tuple(self.y_labels),
+                tuple(self.panel_titles), self.ncols, self.panel, self.xlabel, self.ylabel,
+                self.annotate)
+
+
+def _tick_step(n, inches):
+    """Label every k-th token so that labels are at least ~11 pixels apart on the axes."""
+    pixels = inches * DPI * 0.68  # the share of the figure the axes take
+    return max(1, math.ceil(n * 11 / pixels))
+
+
+class _FastFigure:
+    """One Figure for one Panels layout; `render(panels)` repaints only what changes."""
+
+    def __init__(self, panels):
+        w = panels.weights
+        if panels.grid:
+            self.fig = viz.heads_grid(w, panels.x_labels, panels.y_labels, title=panels.title,
+                                      ncols=panels.ncols, head_titles=panels.panel_titles,
+                                      panel=panels.panel,
+                                      tick_step=_tick_step(max(w.shape[1:]), panels.panel))
+            self.axes = [ax for ax in self.fig.axes if ax.images][: w.shape[0]]
+            self.title = self.fig._suptitle
+        else:
+            self.fig = viz.heatmap(w[0], panels.x_labels, panels.y_labels, title=panels.title,
+                                   xlabel=panels.xlabel, ylabel=panels.ylabel,
+                                   annotate=panels.annotate,
+                                   tick_step=_tick_step(max(w.shape[1:]), 4.2))
+            self.axes = [self.fig.axes[0]]
+            self.title = self.axes[0].title
+        self.fig.set_dpi(DPI)
+        self.images = [ax.images[0] for ax in self.axes]
+        self.cells = list(self.axes[0].texts) if panels.annotate and not panels.grid else []
+        self.panel_titles = [ax.title for ax in self.axes] if panels.grid else []
+        self.titles = [self.title, *self.panel_titles]
+        self.canvas = None
+        self.background = None
+
+    def _save_background(self):
+        """Render everything but the changing artists once and keep the pixels."""
+        self.canvas = FigureCanvasAgg(self.fig)
+        texts = [t.get_text() for t in self.titles]
+        for artist in [*self.images, *self.cells]:
+            artist.set_visible(False)
+        for t in self.titles:  # emptied, not hidden, so that titles keep their place
+            t.set_text("")
+        self.canvas.draw()
+        self.background = self.canvas.copy_from_bbox(self.fig.bbox)
+        for artist in [*self.images, *self.cells]:
+            artist.set_visible(True)
+        for t, text in zip(self.titles, texts):
+            t.set_text(text)
+
+    def render(self, panels):
+        """Update the changing artists, paint them onto the background; returns PNG bytes."""
+        for image, w in zip(self.images, panels.weights):
+            image.set_data(w)
+        if self.cells:
+            w = panels.weights[0]
+            for text, value in zip(self.cells, w.ravel()):
+                text.set_text(f"{value:.2f}")
+                text.set_color("black" if value > 0.5 else "white")
+        self.title.set_text(panels.title)
+        for h, text in enumerate(self.panel_titles):
+            chosen = h == panels.highlight
+            text.set_text(f"{panels.panel_titles[h]}{' (chosen)' if chosen else ''}")
+            text.set_color("#c0392b" if chosen else "black")
+            text.set_fontweight("bold" if chosen else "normal")
+        if self.fig.canvas is not self.canvas or self.background is None:
+            self._save_background()  # first use, or someone drew the figure on another canvas
+        self.canvas.restore_region(self.background)
+        for artist in [*self.images, *self.cells, *self.titles]:
+            self.fig.draw_artist(artist)
+        return _png(self.canvas)
+
+
+def _png(canvas):
+    """The canvas's pixels as a quickly compressed RGB PNG."""
+    rgba = np.asarray(canvas.buffer_rgba())
+    buf = io.BytesIO()
+    PILImage.fromarray(rgba[..., :3]).save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()
+
+
+# ------------------------------------------------------------------ the explorer
 
 
 class Explorer:
-    """Controls plus one figure; `draw(**values)` makes the figure from the control values."""
+    """Controls plus one figure; `draw(**values)` makes the figure from the control values.
 
-    def __init__(self, name, controls, draw, *, height="440px"):
+    draw returns (Panels or matplotlib Figure, readout HTML). `adjust(name, controls)`, if
+    given, runs before a redraw when control `name` changed, to update dependent controls
+    (e.g. a range); its own changes do not trigger further redraws. A draw that raises
+    shows the error in the readout and keeps the last picture (the first draw raises).
+    """
+
+    def __init__(self, name, controls, draw, *, height="440px", adjust=None):
         self.name = name
         self.controls = controls  # {name: widget}
         self._draw = draw
+        self._adjust = adjust
+        self._holding = False
+        self._figures = OrderedDict()  # layout -> _FastFigure, most recent last
         self.out = W.Output(layout=W.Layout(height=height, overflow="hidden"))
         self.readout = W.HTML()
-        for control in controls.values():
-            control.observe(self._on_change, names="value")
+        for control_name, control in controls.items():
+            control.observe(lambda change, n=control_name: self._on_change(n), names="value")
         rows = [W.HBox(list(controls.values())[i:i + 3]) for i in range(0, len(controls), 3)]
         self.widget = W.VBox([*rows, self.readout, self.out])
         self.figure = None
         self.png = b""
+        self.error = None
         self.redraws = 0
         self.last_redraw_s = 0.0
-        self.redraw()
+        if adjust is not None:
+            self._run_adjust(None)
+        self.redraw(raise_errors=True)
 
     def values(self):
         return {name: control.value for name, control in self.controls.items()}
@@ -49,17 +195,65 @@ class Explorer:
                 raise KeyError(f"{self.name} has no control {name!r}; it has {list(self.controls)}")
             self.controls[name].value = value
 
-    def _on_change(self, change):
+    def _run_adjust(self, name):
+        self._holding = True
+        try:
+            self._adjust(name, self.controls)
+        finally:
+            self._holding = False
+
+    def _on_change(self, name):
+        if self._holding:
+            return
+        if self._adjust is not None:
+            self._run_adjust(name)
         self.redraw()
 
-    def redraw(self):
+    def prepare(self, panels):
+        """Render the static parts of a layout ahead of time, so its first view is quick."""
+        key = panels.layout()
+        if key not in self._figures:
+            fast = self._figures[key] = _FastFigure(panels)
+            fast.render(panels)
+
+    def _render(self, panels):
+        key = panels.layout()
+        fast = self._figures.pop(key, None) or _FastFigure(panels)
+        self._figures[key] = fast
+        while len(self._figures) > 8:
+            self._figures.popitem(last=False)
+        return fast.fig, fast.render(panels)
+
+    def redraw(self, raise_errors=False):
         start = time.perf_counter()
-        self.figure, readout = self._draw(**self.values())
-        self.png = viz.to_png(self.figure)
-        self.readout.value = readout
-        with self.out:
-            clear_output(wait=True)  # replace the figure instead of stacking a new one
-            display(Image(data=self.png))
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # tiny tensors: a second thread only waits on a busy core
+        try:
+            with torch.no_grad():
+                result, readout = self._draw(**self.values())
+            if isinstance(result, Panels):
+                figure, png = self._render(result)
+            else:
+                figure, png = result, viz.to_png(result, dpi=DPI)
+        except Exception as err:  # noqa: BLE001 - a learner's input; say what is wrong
+            if raise_errors:
+                raise
+            self.error = f"{type(err).__name__}: {err}"
+            self.readout.value = (f'<span style="color:#c0392b"><b>Cannot draw this:</b> '
+                                  f"{html.escape(self.error)}</span>")
+        else:
+            self.error = None
+            self.figure, self.png = figure, png
+            self.readout.value = readout
+            # Replace the picture in one step (as clear_output(wait=True) would), no flicker.
+            self.out.outputs = ({
+                "output_type": "display_data",
+                "data": {"image/png": base64.b64encode(png).decode("ascii"),
+                         "text/plain": f"<{self.name} explorer figure>"},
+                "metadata": {},
+            },)
+        finally:
+            torch.set_num_threads(threads)
         self.redraws += 1
         self.last_redraw_s = time.perf_counter() - start
 
@@ -83,6 +277,37 @@ def _float_slider(description, value, lo, hi, step):
                          continuous_update=False, readout_format=".2f")
 
 
+def _warn(text):
+    return f'<br><span style="color:#b35900">{html.escape(text)}</span>'
+
+
+def _text_notes(text, seq_len, n):
+    """Readout lines: length clipped to the text, and words the embedding does not know."""
+    notes = ""
+    words = len(tokenize(text))
+    if seq_len is not None and seq_len > words:
+        notes += _warn(f"length {seq_len} asked, but the text has only {words} words: "
+                       f"showing N = {n}. Add words to go longer.")
+    unknown = sorted(set(unknown_words(" ".join(tokenize(text)[:n]))))
+    if unknown:
+        notes += _warn("not in the vocabulary, so embedded as zero vectors: "
+                       + ", ".join(repr(w) for w in unknown))
+    return notes
+
+
+def _mask_name(mask, size):
+    return f"{mask}({size})" if mask in _SIZED_MASKS else mask
+
+
+def _describe(mask, size, n):
+    """masks.describe with the size that masks.by_name actually uses for n tokens."""
+    return masks.describe(mask, min(size, n) if mask in ("padding", "prefix") else size)
+
+
+def _disable_unused_size(name, controls):
+    controls["size"].disabled = controls["mask"].value not in _SIZED_MASKS
+
+
 # ------------------------------------------------------------------ weights explorer
 
 
@@ -100,22 +325,28 @@ def sentence_weights(text, seq_len=None, temperature=1.0, mask="none", size=2):
 
 
 def weights_explorer(text=SENTENCES[2], seq_len=9, temperature=1.0, mask="none", size=2):
-    """Edit the sentence, its length, the softmax temperature and the mask."""
+    """Edit the sentence, its length, the softmax temperature and the mask.
+
+    The length is clipped to the number of words (the readout says so); words outside the
+    vocabulary are embedded as zero vectors and listed in the readout.
+    """
     controls = {
         "text": W.Text(value=text, description="text", continuous_update=False),
-        "seq_len": _slider("length N", seq_len, 1, 16),
+        "seq_len": _slider("length N", seq_len, 1, MAX_LEN),
         "temperature": _float_slider("temperature", temperature, 0.1, 4.0, 0.1),
         "mask": W.Dropdown(options=MASK_KINDS, value=mask, description="mask"),
-        "size": _slider("mask size", size, 0, 16),
+        "size": _slider("mask size", size, 0, MAX_LEN),
     }
 
     def draw(text, seq_len, temperature, mask, size):
         tokens, weights, _ = sentence_weights(text, seq_len, temperature, mask, size)
-        title = f"Self-attention, N={len(tokens)}, T={temperature:.2f}, mask={mask}"
-        readout = f"<b>N = {len(tokens)}</b>, temperature {temperature:.2f}, {masks.describe(mask, size)}"
-        return viz.heatmap(weights, tokens, tokens, title=title), readout
+        n = len(tokens)
+        title = f"Self-attention, N={n}, T={temperature:.2f}, mask={_mask_name(mask, size)}"
+        readout = (f"<b>N = {n}</b>, temperature {temperature:.2f}, {_describe(mask, size, n)}"
+                   + _text_notes(text, seq_len, n))
+        return Panels(weights, tokens, tokens, title=title), readout
 
-    return Explorer("weights", controls, draw)
+    return Explorer("weights", controls, draw, adjust=_disable_unused_size)
 
 
 def compare_explorer(text=SENTENCES[2], left=None, right=None, seq_len=9):
@@ -128,9 +359,9 @@ def compare_explorer(text=SENTENCES[2], left=None, right=None, seq_len=9):
     right = right or {"temperature": 1.0 / 32**0.5, "label": "unscaled"}
     controls = {
         "text": W.Text(value=text, description="text", continuous_update=False),
-        "seq_len": _slider("length N", seq_len, 1, 16),
+        "seq_len": _slider("length N", seq_len, 1, MAX_LEN),
         "mask": W.Dropdown(options=MASK_KINDS, value="none", description="mask"),
-        "size": _slider("mask size", 2, 0, 16),
+        "size": _slider("mask size", 2, 0, MAX_LEN),
     }
 
     def draw(text, seq_len, mask, size):
@@ -139,12 +370,13 @@ def compare_explorer(text=SENTENCES[2], left=None, right=None, seq_len=9):
             settings = {"mask": mask, "size": size, **{k: v for k, v in side.items() if k != "label"}}
             tokens, weights, _ = sentence_weights(text, seq_len, **settings)
             panels.append(weights)
-        fig = viz.heads_grid(torch.stack(panels), tokens, tokens, ncols=2, panel=3.2,
-                             head_titles=[left.get("label", "left"), right.get("label", "right")],
-                             title=f"Side by side, N={len(tokens)}, mask={mask}")
-        return fig, f"<b>N = {len(tokens)}</b>, {masks.describe(mask, size)}"
+        n = len(tokens)
+        fig = Panels(torch.stack(panels), tokens, tokens, ncols=2, panel=3.2,
+                     panel_titles=[left.get("label", "left"), right.get("label", "right")],
+                     title=f"Side by side, N={n}, mask={_mask_name(mask, size)}")
+        return fig, f"<b>N = {n}</b>, {_describe(mask, size, n)}" + _text_notes(text, seq_len, n)
 
-    return Explorer("compare", controls, draw)
+    return Explorer("compare", controls, draw, adjust=_disable_unused_size)
 
 
 # ------------------------------------------------------------------ heads explorer
@@ -154,37 +386,53 @@ def heads_explorer(weights_by_heads, labels, *, title="Trained model"):
     """Browse attention weights of models with different head counts.
 
     weights_by_heads: {num_heads: weights (H, N, N)} computed by real models;
-    labels: the N token labels. Controls: number of heads, head index, one head or all.
+    labels: the N token labels. Controls: number of heads, head index (its range follows
+    the number of heads), one head or all (the chosen head is marked in the grid).
     """
     options = sorted(weights_by_heads)
+    for h, w in weights_by_heads.items():
+        if w.shape[0] != h or w.shape[-1] != len(labels) or w.shape[-2] != len(labels):
+            raise ValueError(f"weights_by_heads[{h}] must have shape ({h}, {len(labels)}, "
+                             f"{len(labels)}) for {len(labels)} labels, got {tuple(w.shape)}")
     controls = {
         "num_heads": W.SelectionSlider(options=options, value=options[-1], description="heads H",
                                        continuous_update=False),
-        "head": _slider("head", 0, 0, max(options) - 1),
+        "head": _slider("head", 0, 0, options[-1] - 1),
         "view": W.ToggleButtons(options=("one head", "all heads"), value="all heads",
                                 description="view"),
     }
+
+    def adjust(name, controls):
+        controls["head"].max = controls["num_heads"].value - 1  # clamps the value too
 
     def draw(num_heads, head, view):
         w = weights_by_heads[num_heads]  # (H, N, N)
         head = min(head, num_heads - 1)
         if view == "all heads":
-            fig = viz.heads_grid(w, labels, labels, title=f"{title}: all {num_heads} heads")
+            fig = Panels(w, labels, labels, highlight=head,
+                         title=f"{title}: all {num_heads} heads (head {head} chosen)")
         else:
-            fig = viz.heatmap(w[head], labels, labels, title=f"{title}: head {head} of {num_heads}")
+            fig = Panels(w[head], labels, labels, title=f"{title}: head {head} of {num_heads}")
         return fig, f"<b>H = {num_heads}</b>, head {head}, {view}"
 
-    return Explorer("heads", controls, draw, height="520px")
+    explorer = Explorer("heads", controls, draw, height="520px", adjust=adjust)
+    for h in options:  # a handful of layouts, known in advance: draw their axes and labels now
+        explorer.prepare(Panels(weights_by_heads[h], labels, labels, title=title))
+    explorer.prepare(Panels(weights_by_heads[options[0]][0], labels, labels, title=title))
+    return explorer
 
 
 # ------------------------------------------------------------------ model explorer
 
 
-def model_explorer(run, text, kinds=("encoder self",), num_layers=1, num_heads=1):
+def model_explorer(run, text, kinds=("encoder self",), num_layers=1, num_heads=1, *,
+                   unknown=None):
     """Explore a trained model's attention: input text, which attention, layer and head.
 
     run(text) -> {kind: (weights (L, H, N_q, N_k), query labels, key labels)}, computed by
-    the caller's trained model. kinds: e.g. ('encoder self', 'decoder self', 'cross').
+    the caller's trained model (each text is run once, then cached). kinds: e.g.
+    ('encoder self', 'decoder self', 'cross'). unknown(text), if given, lists the words
+    the model does not know; the readout flags them.
     """
     controls = {
         "text": W.Text(value=text, description="input", continuous_update=False),
@@ -192,11 +440,23 @@ def model_explorer(run, text, kinds=("encoder self",), num_layers=1, num_heads=1
         "layer": _slider("layer", 0, 0, num_layers - 1),
         "head": _slider("head", 0, 0, num_heads - 1),
     }
+    cache = OrderedDict()
+
+    def run_cached(text):
+        if text not in cache:
+            cache[text] = run(text)
+            while len(cache) > 16:
+                cache.popitem(last=False)
+        return cache[text]
 
     def draw(text, kind, layer, head):
-        weights, q_labels, k_labels = run(text)[kind]
-        fig = viz.heatmap(weights[layer, head], k_labels, q_labels,
-                          title=f"{kind} attention, layer {layer}, head {head}")
-        return fig, f"<b>{kind}</b>, layer {layer}, head {head}"
+        weights, q_labels, k_labels = run_cached(text)[kind]
+        fig = Panels(weights[layer, head], k_labels, q_labels,
+                     title=f"{kind} attention, layer {layer}, head {head}")
+        readout = f"<b>{kind}</b>, layer {layer}, head {head}, N_q = {len(q_labels)}, N_k = {len(k_labels)}"
+        missing = sorted(set(unknown(text))) if unknown is not None else []
+        if missing:
+            readout += _warn("not in the model's vocabulary: " + ", ".join(repr(w) for w in missing))
+        return fig, readout
 
     return Explorer("model", controls, draw)

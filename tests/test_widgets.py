@@ -1,0 +1,301 @@
+"""The explorers, driven without a browser over their whole control grids.
+
+Every explorer is walked through every combination of a few values per control (the
+extremes of every range included). After each change: exactly one redraw, no error, a
+different picture, token tick labels equal to the embedded tokens, and a display bundle
+with the widget view and a PNG. tests/browser checks the same in a real JupyterLab.
+"""
+
+import io
+import itertools
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from attnlib import viz, widgets
+from attnlib.blocks import DecoderBlock, EncoderBlock
+from attnlib.data import SENTENCES, embed, tokenize
+from attnlib.train import train_neighbour_model
+
+SHORT = SENTENCES[2]  # 9 known words
+UNKNOWN = "the zorg eats the fish"  # 'zorg' is not in the vocabulary
+LONG = " ".join(SENTENCES * 3)  # more than 64 known words
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny tensors: on a busy 2-core machine a second torch thread only waits."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def pixels(png):
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16)
+
+
+def tick_labels(ax):
+    """{position: label} of the x and y ticks of one heatmap."""
+    xs = {int(round(p)): t.get_text() for p, t in zip(ax.get_xticks(), ax.get_xticklabels())}
+    ys = {int(round(p)): t.get_text() for p, t in zip(ax.get_yticks(), ax.get_yticklabels())}
+    return xs, ys
+
+
+def heatmap_axes(fig):
+    return [ax for ax in fig.axes if ax.images and ax.get_xticklabels()]
+
+
+def assert_labels(fig, x_tokens, y_tokens, panels=1):
+    axes = heatmap_axes(fig)
+    assert len(axes) == panels
+    for ax in axes:
+        xs, ys = tick_labels(ax)
+        assert xs and ys
+        assert xs == {j: x_tokens[j] for j in xs}, (xs, x_tokens)
+        assert ys == {i: y_tokens[i] for i in ys}, (ys, y_tokens)
+        if len(x_tokens) <= 16:  # short sequences label every token
+            assert sorted(xs) == list(range(len(x_tokens)))
+            assert sorted(ys) == list(range(len(y_tokens)))
+
+
+def walk(explorer, grid, check):
+    """Set every combination of the grid's values, one control at a time; check each change."""
+    names = list(grid)
+    changes = 0
+    for combo in itertools.product(*grid.values()):
+        for name, value in zip(names, combo):
+            if explorer.controls[name].value == value:
+                continue
+            png, readout, redraws = explorer.png, explorer.readout.value, explorer.redraws
+            explorer.set(**{name: value})
+            assert explorer.redraws == redraws + 1, f"{name}={value!r}: {explorer.redraws - redraws} redraws"
+            assert explorer.error is None, f"{name}={value!r}: {explorer.error}"
+            assert explorer.png.startswith(b"\x89PNG")
+            check(explorer, name, png, readout)
+            changes += 1
+    return changes
+
+
+def assert_bundle(explorer):
+    bundle = explorer._repr_mimebundle_()
+    view = bundle["application/vnd.jupyter.widget-view+json"]
+    assert view["model_id"] == explorer.widget.model_id
+    assert bundle["image/png"]
+    assert explorer.name in bundle["text/plain"]
+    outputs = explorer.out.outputs
+    assert len(outputs) == 1 and "image/png" in outputs[0]["data"]  # one picture, replaced
+
+
+def assert_fast_matches_full(explorer):
+    """The quick repaint shows what a full draw of the same figure shows."""
+    fast = pixels(explorer.png)
+    full = viz.image_array(explorer.figure)[..., :3].astype(np.int16)
+    assert fast.shape == full.shape
+    # The cells' numbers are pasted from cached bitmaps: equal up to sub-pixel anti-aliasing.
+    assert np.abs(fast - full).mean() < 2.5
+    assert (np.abs(fast - full).max(axis=-1) > 40).mean() < 0.03
+
+
+# ------------------------------------------------------------------ weights and compare
+
+
+@pytest.mark.parametrize("make", [widgets.weights_explorer, widgets.compare_explorer])
+def test_sentence_explorers_whole_grid(make):
+    explorer = make(text=SHORT, seq_len=9)
+    is_weights = explorer.name == "weights"
+    assert explorer.controls["seq_len"].max == widgets.MAX_LEN == 64
+
+    def check(ex, name, before, readout):
+        v = ex.values()
+        tokens = embed(v["text"], v["seq_len"])[0]
+        n = len(tokens)
+        sized = v["mask"] in ("padding", "window", "prefix")
+        assert ex.controls["size"].disabled == (not sized)
+        if name == "seq_len" and f"<b>N = {n}</b>" in readout:  # longer than the text
+            assert ex.readout.value != readout and "asked" in ex.readout.value
+        elif name != "size" or sized:  # the size of an unused mask changes nothing
+            assert ex.png != before, f"{name} changed but the picture did not"
+        assert_labels(ex.figure, tokens, tokens, panels=1 if is_weights else 2)
+        title = (ex.figure.axes[0].get_title() if is_weights else ex.figure._suptitle.get_text())
+        assert f"N={n}" in title and f"<b>N = {n}</b>" in ex.readout.value
+        assert ("asked" in ex.readout.value) == (v["seq_len"] > len(tokenize(v["text"])))
+        assert ("'zorg'" in ex.readout.value.replace("&#x27;", "'")) == ("zorg" in tokens)
+
+    grid = {"text": [SHORT, UNKNOWN], "seq_len": [1, 5, 64], "mask": list(widgets.MASK_KINDS),
+            "size": [0, 2, 64]}
+    if is_weights:
+        grid["temperature"] = [0.1, 4.0]
+    assert walk(explorer, grid, check) >= 100
+    assert_bundle(explorer)
+    assert_fast_matches_full(explorer)
+
+
+def test_weights_explorer_long_text_and_thinned_labels():
+    explorer = widgets.weights_explorer(text=LONG, seq_len=64, mask="window", size=3)
+    tokens = embed(LONG, 64)[0]
+    assert len(tokens) == 64 and "only" not in explorer.readout.value
+    assert_labels(explorer.figure, tokens, tokens)
+    xs, ys = tick_labels(explorer.figure.axes[0])
+    assert 8 <= len(xs) < 64 and 8 <= len(ys) < 64  # thinned, but still the tokens
+    explorer.set(temperature=0.5)
+    assert_fast_matches_full(explorer)
+    explorer.set(temperature=2.0)  # after a full draw on another canvas, still right
+    assert_fast_matches_full(explorer)
+
+
+def test_weights_explorer_flags_clipping_and_unknown_words():
+    explorer = widgets.weights_explorer(text=UNKNOWN, seq_len=9)
+    text = explorer.readout.value.replace("&#x27;", "'")
+    assert "<b>N = 5</b>" in text and "length 9 asked" in text and "only 5 words" in text
+    assert "'zorg'" in text and "zero vectors" in text
+    explorer.set(seq_len=1)  # 'the' only: nothing to flag
+    assert "zorg" not in explorer.readout.value and "asked" not in explorer.readout.value
+
+
+def test_bad_input_is_shown_not_raised():
+    explorer = widgets.weights_explorer()
+    png, redraws = explorer.png, explorer.redraws
+    explorer.set(text="  !!  ")  # no words at all
+    assert explorer.redraws == redraws + 1
+    assert explorer.error and "no words" in explorer.error
+    assert "Cannot draw" in explorer.readout.value and explorer.png == png
+    explorer.set(text=SHORT)
+    assert explorer.error is None and "Cannot draw" not in explorer.readout.value
+    with pytest.raises(KeyError, match="no control"):
+        explorer.set(length=3)
+
+
+def test_compare_explorer_custom_sides():
+    explorer = widgets.compare_explorer(
+        left={"temperature": 1.0, "mask": "causal", "label": "causal"},
+        right={"temperature": 1.0, "label": "full"})
+    titles = [ax.get_title() for ax in heatmap_axes(explorer.figure)]
+    assert titles == ["causal", "full"]
+    w = explorer.figure.axes[0].images[0].get_array()
+    assert np.allclose(np.triu(np.asarray(w), 1), 0)  # the causal side
+
+
+# ------------------------------------------------------------------ heads explorer
+
+
+@pytest.fixture(scope="module")
+def heads_weights():
+    x = torch.arange(8)[None] % 10
+    out = {}
+    for h in (1, 2, 4):
+        model, _ = train_neighbour_model(steps=60, num_heads=h, progress=False)
+        with torch.no_grad():
+            out[h] = model(x)[2][0]  # (H, N, N)
+    return out, [str(t) for t in x[0].tolist()]
+
+
+def test_heads_explorer_whole_grid(heads_weights):
+    by_heads, labels = heads_weights
+    explorer = widgets.heads_explorer(by_heads, labels, title="Neighbour model")
+    head = explorer.controls["head"]
+    assert head.max == 3
+    changes = 0
+    for num_heads, view in itertools.product([4, 1, 2, 4], ["all heads", "one head"]):
+        grid = {"num_heads": [num_heads], "view": [view], "head": list(range(num_heads))}
+
+        def check(ex, name, before, readout):
+            v = ex.values()
+            assert head.max == v["num_heads"] - 1 and 0 <= head.value <= head.max
+            assert ex.png != before, f"{name} changed but the picture did not"
+            panels = v["num_heads"] if v["view"] == "all heads" else 1
+            assert_labels(ex.figure, labels, labels, panels=panels)
+            assert f"<b>H = {v['num_heads']}</b>, head {v['head']}" in ex.readout.value
+
+        changes += walk(explorer, grid, check)
+    assert changes >= 20
+    explorer.set(num_heads=4, view="all heads", head=3)
+    explorer.set(num_heads=2)  # the head index follows: clamped to 1, one redraw
+    assert head.max == 1 and head.value == 1
+    assert_bundle(explorer)
+    assert_fast_matches_full(explorer)
+
+
+def test_heads_explorer_checks_shapes(heads_weights):
+    by_heads, labels = heads_weights
+    with pytest.raises(ValueError, match="must have shape"):
+        widgets.heads_explorer({3: by_heads[2]}, labels)
+
+
+# ------------------------------------------------------------------ model explorer
+
+
+def encoder_decoder_run(num_layers=2, num_heads=4):
+    """run(text) over seeded blocks: encoder on the words, decoder on the words reversed."""
+    torch.manual_seed(0)
+    enc = [EncoderBlock(32, num_heads, 64).eval() for _ in range(num_layers)]
+    dec = [DecoderBlock(32, num_heads, 64).eval() for _ in range(num_layers)]
+    calls = []
+
+    @torch.no_grad()
+    def compute(text):
+        src, x = embed(text)
+        tgt, y = src[::-1], x.flip(0)
+        memory, y = x[None], y[None]
+        enc_w, self_w, cross_w = [], [], []
+        for block in enc:
+            memory = block(memory)
+            enc_w.append(block.last_weights[0])
+        causal = torch.ones(len(tgt), len(tgt), dtype=torch.bool).tril()
+        for block in dec:
+            y = block(y, memory, self_mask=causal)
+            self_w.append(block.last_self_weights[0])
+            cross_w.append(block.last_cross_weights[0])
+        return {"encoder self": (torch.stack(enc_w), src, src),
+                "decoder self": (torch.stack(self_w), tgt, tgt),
+                "cross": (torch.stack(cross_w), tgt, src)}
+
+    def run(text):  # what the explorer calls: counted
+        calls.append(text)
+        return compute(text)
+
+    return run, compute, calls
+
+
+def test_model_explorer_whole_grid():
+    run, compute, calls = encoder_decoder_run()
+    kinds = ("encoder self", "decoder self", "cross")
+    explorer = widgets.model_explorer(run, SENTENCES[0], kinds=kinds, num_layers=2,
+                                      num_heads=4, unknown=lambda t: [w for w in tokenize(t) if w == "zorg"])
+
+    def check(ex, name, before, readout):
+        v = ex.values()
+        _, q_labels, k_labels = compute(v["text"])[v["kind"]]
+        assert ex.png != before, f"{name} changed but the picture did not"
+        assert_labels(ex.figure, k_labels, q_labels)
+        assert f"layer {v['layer']}, head {v['head']}" in ex.figure.axes[0].get_title()
+        assert ("zorg" in ex.readout.value) == ("zorg" in v["text"])
+
+    grid = {"text": [SENTENCES[0], SENTENCES[1] + " zorg"], "kind": list(kinds),
+            "layer": [0, 1], "head": [0, 3]}
+    assert walk(explorer, grid, check) >= 24
+    assert len(set(calls)) == 2 and calls.count(SENTENCES[0]) == 1  # cached per text
+    assert explorer.controls["layer"].max == 1 and explorer.controls["head"].max == 3
+    assert_bundle(explorer)
+    assert_fast_matches_full(explorer)
+
+
+# ------------------------------------------------------------------ the base class
+
+
+def test_explorer_with_a_plain_figure_draw():
+    calls = []
+
+    def draw(k):
+        calls.append(k)
+        w = torch.eye(3).roll(k, 1)
+        return viz.heatmap(w, list("abc"), list("abc"), title=f"shift {k}"), f"shift {k}"
+
+    explorer = widgets.Explorer("shift", {"k": widgets._slider("k", 0, 0, 2)}, draw)
+    png = explorer.png
+    explorer.set(k=2)
+    assert explorer.redraws == 2 and explorer.png != png and calls == [0, 2]
+    assert explorer.readout.value == "shift 2" and explorer.last_redraw_s > 0
+    assert_bundle(explorer)
