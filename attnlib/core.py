@@ -77,12 +77,14 @@ def check_mask(mask, scores_shape):
 
 
 def masked_softmax(scores, dim=-1):
-    """Softmax that returns all zeros, not NaN, for a row whose scores are all -inf."""
-    row_max = scores.amax(dim=dim, keepdim=True).detach()
-    row_max = torch.where(torch.isfinite(row_max), row_max, torch.zeros_like(row_max))
-    e = torch.exp(scores - row_max)  # exp(-inf) = 0, so masked entries vanish
-    total = e.sum(dim=dim, keepdim=True)
-    return e / torch.where(total == 0, torch.ones_like(total), total)
+    """Softmax that returns all zeros, not NaN, for a row whose scores are all -inf.
+
+    torch.softmax of such a row is 0/0 = NaN. We give those rows finite scores (0), take
+    the softmax, then zero them: no NaN in the output, nor in the gradient.
+    """
+    empty = torch.isneginf(scores).all(dim=dim, keepdim=True)  # (..., N_q, 1)
+    weights = torch.softmax(scores.masked_fill(empty, 0.0), dim=dim)
+    return weights.masked_fill(empty, 0.0)
 
 
 def scaled_dot_product_attention(q, k, v, mask=None, *, scale=None, dropout_p=0.0):
@@ -100,7 +102,7 @@ def scaled_dot_product_attention(q, k, v, mask=None, *, scale=None, dropout_p=0.
     if scale is None:
         scale = 1.0 / math.sqrt(q.shape[-1])
 
-    scores = (q @ k.transpose(-2, -1)) * scale  # (..., N_q, N_k)
+    scores = (q * scale) @ k.transpose(-2, -1)  # (..., N_q, N_k); scaling q is cheaper than scaling the scores
     if mask is not None:
         check_mask(mask, scores.shape)
         if mask.dtype == torch.bool:
@@ -108,7 +110,9 @@ def scaled_dot_product_attention(q, k, v, mask=None, *, scale=None, dropout_p=0.
         else:
             scores = scores + mask.to(scores.dtype)
 
-    weights = masked_softmax(scores)  # (..., N_q, N_k), rows sum to 1 (or 0 if fully masked)
+    # Only a mask can empty a row, so without one the plain softmax is safe (and faster).
+    weights = torch.softmax(scores, dim=-1) if mask is None else masked_softmax(scores)
+    # weights (..., N_q, N_k): each row sums to 1, or to 0 if the mask left it nothing
     if dropout_p > 0.0:
         weights = F.dropout(weights, p=dropout_p)
     return weights @ v, weights  # (..., N_q, D_v), (..., N_q, N_k)
