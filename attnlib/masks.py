@@ -189,3 +189,10 @@ def describe(kind, size=1):
         "prefix": f"prefix: the first {size} tokens are seen by all, the rest is causal",
         "padding": f"padding: only the first {max(size, 1)} tokens are real keys",
     }[kind]
+
+
+def draw(mask, x_labels=None, y_labels=None, *, title="Mask (yellow = may attend)"):
+    """Draw any 2-D mask (keep or additive) as a picture: a matplotlib Figure."""
+    from .viz import draw_mask  # imported here so that masks does not need matplotlib
+
+    return draw_mask(mask, x_labels, y_labels, title=title)

@@ -56,3 +56,26 @@ class TinyEncoder(nn.Module):
             h = block(h)  # (B, N, E)
         weights = torch.stack([block.last_weights for block in self.blocks], dim=1)
         return self.readout(h), weights
+
+
+@torch.no_grad()
+def stack_weights(encoder, decoder, src, tgt):
+    """Run encoder blocks over src, then causal decoder blocks over tgt; collect the weights.
+
+    encoder, decoder: lists of attnlib.blocks.EncoderBlock / DecoderBlock;
+    src (B, N_src, E), tgt (B, N_tgt, E). Returns (L = layers):
+    {"encoder self": (B, L, H, N_src, N_src), "decoder self": (B, L, H, N_tgt, N_tgt),
+     "cross": (B, L, H, N_tgt, N_src)}, the shapes widgets.model_explorer takes per sample.
+    """
+    memory = src
+    for block in encoder:
+        memory = block(memory)  # (B, N_src, E)
+    y = tgt
+    causal = torch.ones(tgt.shape[1], tgt.shape[1], dtype=torch.bool, device=tgt.device).tril()
+    for block in decoder:
+        y = block(y, memory, self_mask=causal)  # (B, N_tgt, E)
+    return {
+        "encoder self": torch.stack([b.last_weights for b in encoder], dim=1),
+        "decoder self": torch.stack([b.last_self_weights for b in decoder], dim=1),
+        "cross": torch.stack([b.last_cross_weights for b in decoder], dim=1),
+    }

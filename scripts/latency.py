@@ -21,6 +21,7 @@ import torch
 from attnlib import widgets
 from attnlib.blocks import DecoderBlock, EncoderBlock
 from attnlib.data import SENTENCES, embed, tokenize
+from attnlib.models import stack_weights
 from attnlib.train import train_neighbour_model
 
 LENGTHS = (8, 32, 64)
@@ -53,23 +54,10 @@ def encoder_decoder_run(num_layers=2, num_heads=4, seed=0):
     enc = [EncoderBlock(32, num_heads, 64).eval() for _ in range(num_layers)]
     dec = [DecoderBlock(32, num_heads, 64).eval() for _ in range(num_layers)]
 
-    @torch.no_grad()
     def run(text):
         tokens, x = embed(text)
-        memory = x[None]
-        enc_w = []
-        for block in enc:
-            memory = block(memory)
-            enc_w.append(block.last_weights[0])
-        y, self_w, cross_w = x[None], [], []
-        causal = torch.ones(len(tokens), len(tokens), dtype=torch.bool).tril()
-        for block in dec:
-            y = block(y, memory, self_mask=causal)
-            self_w.append(block.last_self_weights[0])
-            cross_w.append(block.last_cross_weights[0])
-        return {"encoder self": (torch.stack(enc_w), tokens, tokens),
-                "decoder self": (torch.stack(self_w), tokens, tokens),
-                "cross": (torch.stack(cross_w), tokens, tokens)}
+        w = stack_weights(enc, dec, x[None], x[None])  # the first (only) sample below
+        return {kind: (weights[0], tokens, tokens) for kind, weights in w.items()}
 
     return run
 

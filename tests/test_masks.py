@@ -74,3 +74,11 @@ def test_by_name_covers_every_kind():
 def test_bad_input(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_draw_any_mask():
+    keep = masks.prefix(4, 2)
+    for m in (keep, masks.keep_to_additive(keep)):
+        fig = masks.draw(m, list("abcd"), list("abcd"))
+        image = fig.axes[0].images[0].get_array()
+        assert image.tolist() == keep.float().tolist()

@@ -32,3 +32,16 @@ def test_short_training_lowers_the_loss():
     per_digit, whole = sort_accuracy(model, batch=200)
     assert 0.0 <= whole <= per_digit <= 1.0
     assert per_digit > 0.2  # chance is 0.1
+
+
+def test_stack_weights_shapes_and_causality():
+    from attnlib.blocks import DecoderBlock, EncoderBlock
+    from attnlib.models import stack_weights
+
+    torch.manual_seed(0)
+    enc = [EncoderBlock(16, 2, 32).eval() for _ in range(3)]
+    dec = [DecoderBlock(16, 2, 32).eval() for _ in range(3)]
+    w = stack_weights(enc, dec, torch.randn(2, 5, 16), torch.randn(2, 4, 16))
+    assert w["encoder self"].shape == (2, 3, 2, 5, 5)
+    assert w["decoder self"].shape == (2, 3, 2, 4, 4) and (w["decoder self"].triu(1) == 0).all()
+    assert w["cross"].shape == (2, 3, 2, 4, 5)

@@ -17,6 +17,7 @@ from PIL import Image
 from attnlib import viz, widgets
 from attnlib.blocks import DecoderBlock, EncoderBlock
 from attnlib.data import SENTENCES, embed, tokenize
+from attnlib.models import stack_weights
 from attnlib.train import train_neighbour_model
 
 SHORT = SENTENCES[2]  # 9 known words
@@ -234,23 +235,13 @@ def encoder_decoder_run(num_layers=2, num_heads=4):
     dec = [DecoderBlock(32, num_heads, 64).eval() for _ in range(num_layers)]
     calls = []
 
-    @torch.no_grad()
     def compute(text):
         src, x = embed(text)
-        tgt, y = src[::-1], x.flip(0)
-        memory, y = x[None], y[None]
-        enc_w, self_w, cross_w = [], [], []
-        for block in enc:
-            memory = block(memory)
-            enc_w.append(block.last_weights[0])
-        causal = torch.ones(len(tgt), len(tgt), dtype=torch.bool).tril()
-        for block in dec:
-            y = block(y, memory, self_mask=causal)
-            self_w.append(block.last_self_weights[0])
-            cross_w.append(block.last_cross_weights[0])
-        return {"encoder self": (torch.stack(enc_w), src, src),
-                "decoder self": (torch.stack(self_w), tgt, tgt),
-                "cross": (torch.stack(cross_w), tgt, src)}
+        tgt = src[::-1]
+        w = stack_weights(enc, dec, x[None], x.flip(0)[None])
+        return {"encoder self": (w["encoder self"][0], src, src),
+                "decoder self": (w["decoder self"][0], tgt, tgt),
+                "cross": (w["cross"][0], tgt, src)}
 
     def run(text):  # what the explorer calls: counted
         calls.append(text)
