@@ -1,8 +1,10 @@
 """attnlib: the small PyTorch package behind the attention notebook series.
 
 Modules, one concept each: core (scaled dot-product attention), masks, multihead,
-timing, viz (heatmaps), widgets (live explorers), data (embeddings and toy tasks),
-train (tiny training loops), exercises (checks for the notebooks' exercises).
+positional, blocks (encoder and decoder blocks), efficient (attention that scales),
+timing, bench (FLOPs, memory, sweeps), analysis (entropy and friends), viz (heatmaps),
+widgets (live explorers), data (embeddings and toy tasks), models and train (tiny models
+and their training loops), exercises (checks for the notebooks' exercises).
 """
 
 from . import masks, timing
