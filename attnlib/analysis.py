@@ -16,8 +16,8 @@ def entropy(weights, dim=-1):
     contribute 0 (the limit of p ln p), never NaN.
     """
     p = weights
-    plogp = torch.where(p > 0, p * torch.log(torch.where(p > 0, p, torch.ones_like(p))), torch.zeros_like(p))
-    return -plogp.sum(dim=dim)
+    log_p = torch.log(torch.where(p > 0, p, torch.ones_like(p)))  # log 1 = 0 where p = 0
+    return -(p * log_p).sum(dim=dim)
 
 
 def effective_keys(weights, dim=-1):

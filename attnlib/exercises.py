@@ -8,7 +8,19 @@ solutions/, apart from the notebooks, and tests/test_solutions.py runs them thro
 these checks.
 """
 
+import math
+import time
+
 import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from .analysis import entropy
+from .blocks import EncoderBlock, FeedForward
+from .core import masked_softmax, scaled_dot_product_attention
+from .data import embed
+from .multihead import MultiHeadAttention
+from .positional import sinusoidal as reference_sinusoidal
 
 
 def report(name, passed, detail=""):
@@ -62,8 +74,6 @@ def check_softmax(softmax):
 
 def check_raw_scores(raw_scores):
     """raw_scores(text) -> (N, N) dot products of the sentence's word vectors."""
-    from .data import embed
-
     text = "the old horse sees a red bus"
     ok, got = attempt("raw_scores", raw_scores, text)
     if not ok:
@@ -77,9 +87,7 @@ def check_raw_scores(raw_scores):
 
 def _reference_attention(q, k, v):
     """softmax(q k^T / sqrt(D)) v and the weights, in float64. (..., N_q, D_v), (..., N_q, N_k)"""
-    q, k, v = q.double(), k.double(), v.double()
-    w = torch.softmax(q @ k.transpose(-2, -1) / q.shape[-1] ** 0.5, dim=-1)
-    return w @ v, w
+    return scaled_dot_product_attention(q.double(), k.double(), v.double())
 
 
 def check_attention_weights(attention_weights):
@@ -148,9 +156,7 @@ def check_softmax_entropy(softmax_entropy):
     got = torch.as_tensor(got)
     if not torch.isfinite(got).all():
         return report(name, False, "NaN or inf for rows containing zero weights (0 ln 0 counts as 0)")
-    p = w.double()
-    expected = -(p * torch.log(torch.where(p > 0, p, torch.ones_like(p)))).sum(-1)  # (B, H, N_q)
-    return close(name, got, expected, atol=1e-5)
+    return close(name, got, entropy(w.double()), atol=1e-5)  # (B, H, N_q)
 
 
 def check_softmax_jacobian(softmax_jacobian):
@@ -195,9 +201,7 @@ def check_unit_variance_scale(unit_variance_scale):
 
 def _qkv_reference(x_q, x_kv, w_q, w_k, w_v):
     """(out (N_q, D), weights (N_q, N_k)) of softmax((x_q W_q)(x_kv W_k)^T / sqrt(D)) x_kv W_v."""
-    q, k, v = x_q @ w_q, x_kv @ w_k, x_kv @ w_v
-    weights = torch.softmax(q @ k.T / w_k.shape[1] ** 0.5, dim=-1)
-    return weights @ v, weights
+    return scaled_dot_product_attention(x_q @ w_q, x_kv @ w_k, x_kv @ w_v)
 
 
 def _check_out_and_weights(name, got, expected, atol=1e-6):
@@ -221,8 +225,6 @@ def check_self_attention(self_attention):
 
 def check_permute_weights(permute_weights):
     """permute_weights(weights (N, N), perm) -> the weights of the permuted tokens x[perm]."""
-    from .multihead import MultiHeadAttention
-
     name = "permute_weights"
     torch.manual_seed(4)
     attn = MultiHeadAttention(16, 1).double()
@@ -257,10 +259,6 @@ def check_cross_attention(cross_attention):
 def check_leak_detector(leaks_across_batch):
     """leaks_across_batch(f, x (B, N, E)) -> True if f's output for one batch element
     depends on another element's input."""
-    from torch import nn
-
-    from .multihead import MultiHeadAttention
-
     name = "leaks_across_batch"
     torch.manual_seed(6)
     ours = MultiHeadAttention(8, 2).eval()
@@ -288,8 +286,6 @@ def check_leak_detector(leaks_across_batch):
 def check_seq_first_call(self_attend):
     """self_attend(m, x (B, N, E)) -> (B, N, E): self-attention by a batch_first=False
     nn.MultiheadAttention m, called correctly on batch-first x."""
-    from torch import nn
-
     name = "seq_first_call"
     torch.manual_seed(7)
     m = nn.MultiheadAttention(8, 2).eval()
@@ -329,8 +325,6 @@ def check_split_heads(split_heads):
 def check_mha_einsum(mha_einsum):
     """mha_einsum(x, W_q, W_k, W_v, W_o, num_heads) -> (B, N, E): multi-head self-attention
     without biases, equal to MultiHeadAttention(E, H, bias=False) with those weights."""
-    from .multihead import MultiHeadAttention
-
     name = "mha_einsum"
     for B, N, E, H in ((2, 6, 12, 3), (1, 5, 8, 4), (3, 4, 8, 1)):
         torch.manual_seed(E + H)
@@ -356,10 +350,6 @@ def check_mha_einsum(mha_einsum):
 def check_attention_flops(attention_flops):
     """attention_flops(B, N, E, H) -> matmul FLOPs (2 per multiply-add) of one multi-head
     self-attention forward: the four projections, the scores and the weighted sum."""
-    from torch.utils.flop_counter import FlopCounterMode
-
-    from .multihead import MultiHeadAttention
-
     name = "attention_flops"
     for B, N, E, H in ((1, 10, 12, 3), (4, 3, 16, 8), (2, 32, 8, 1), (3, 7, 20, 5)):
         ok, got = attempt(name, attention_flops, B, N, E, H)
@@ -420,8 +410,6 @@ def check_block_to_additive(block_to_additive):
 
 def check_safe_softmax(safe_softmax):
     """safe_softmax(scores) -> softmax over the last dim; all -inf rows give zeros, not NaN."""
-    from .core import masked_softmax
-
     name = "safe_softmax"
     inf = float("-inf")
     cases = [
@@ -443,22 +431,18 @@ def check_safe_softmax(safe_softmax):
 
 def check_sinusoidal(sinusoidal):
     """sinusoidal(n, dim) -> (n, dim) table, sin in even columns, cos in odd, any dim."""
-    from .positional import sinusoidal as reference
-
     name = "sinusoidal"
     for n, dim in ((6, 8), (11, 7), (4, 1), (50, 33)):
         ok, got = attempt(name, sinusoidal, n, dim)
         if not ok:
             return False
-        if not close(f"{name}(n={n}, dim={dim})", got, reference(n, dim), atol=1e-4):
+        if not close(f"{name}(n={n}, dim={dim})", got, reference_sinusoidal(n, dim), atol=1e-4):
             return False
     return True
 
 
 def check_rotate_pair(rotate_pair):
     """rotate_pair(v, angle) -> v (2,) rotated counter-clockwise by angle radians."""
-    import math
-
     name = "rotate_pair"
     for v, angle in (((1.0, 0.0), math.pi / 2), ((0.3, -2.0), 0.7), ((-1.5, 0.5), -2.9), ((2.0, 1.0), 0.0)):
         v = torch.tensor(v)
@@ -500,8 +484,6 @@ def check_relative_index(relative_index):
 
 def check_pre_norm_step(pre_norm_step):
     """pre_norm_step(x, sublayer, norm) -> x + sublayer(norm(x))."""
-    from torch import nn
-
     name = "pre_norm_step"
     g = torch.Generator().manual_seed(8)
     E = 12
@@ -525,8 +507,6 @@ def check_pre_norm_step(pre_norm_step):
 
 def check_block_params(block_params):
     """block_params(E, ff_dim) -> parameter count of EncoderBlock(E, H, ff_dim), biases on."""
-    from .blocks import EncoderBlock
-
     name = "block_params"
     for E, H, ff_dim in ((8, 2, 32), (48, 4, 100), (512, 8, 2048)):
         ok, got = attempt(name, block_params, E, ff_dim)
@@ -541,8 +521,6 @@ def check_block_params(block_params):
 
 def check_feed_forward(feed_forward):
     """feed_forward(x, w1, b1, w2, b2) -> relu(x w1^T + b1) w2^T + b2, as blocks.FeedForward."""
-    from .blocks import FeedForward
-
     name = "feed_forward"
     torch.manual_seed(80)
     ff = FeedForward(10, 24)
@@ -651,8 +629,6 @@ def check_forward_flops(flops):
 
 def check_timer(median_time):
     """median_time(fn) -> median seconds per call of fn(), with warm-up, robust to outliers."""
-    import time
-
     name = "timer"
     calls = 0
 

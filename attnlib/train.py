@@ -5,7 +5,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from .data import neighbour_task
-from .models import NeighbourModel
+from .models import NeighbourModel, TinyEncoder
 
 
 def train_neighbour_model(steps=400, batch=64, n=8, vocab=10, num_heads=2, lr=1e-2,
@@ -56,8 +56,6 @@ def train_tiny_encoder(steps=300, batch=64, n=8, vocab=10, num_heads=2, num_laye
     Runs on one CPU thread: for tensors this small, splitting each operation across
     threads costs more than it saves (several times slower on a busy 2-core machine).
     """
-    from .models import TinyEncoder
-
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     model = TinyEncoder(vocab=vocab, n=n, num_heads=num_heads, num_layers=num_layers)

@@ -125,16 +125,21 @@ def sync_readme(write):
     return new == text
 
 
-def execute(paths):
-    """Run each notebook top to bottom in a fresh kernel and store its outputs."""
+def run_notebook(path):
+    """Execute the notebook at path top to bottom in a fresh kernel; returns it, run."""
     from nbclient import NotebookClient
 
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(Path(path).parent)}}).execute()
+    return nb
+
+
+def execute(paths):
+    """Run each notebook top to bottom in a fresh kernel and store its outputs."""
     for p in paths:
         path = Path(p)
-        nb = nbformat.read(path, as_version=4)
-        NotebookClient(nb, timeout=600, kernel_name="python3",
-                       resources={"metadata": {"path": str(path.parent)}}).execute()
-        nbformat.write(nb, path)
+        nbformat.write(run_notebook(path), path)
         print(f"executed {path.name}")
 
 
