@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout 300
 
-.PHONY: install test lint unit notebooks browser-test lab slides timings bench latency execute sync data clean
+.PHONY: install test lint unit notebooks browser-test lab slides timings bench latency execute nb sync data clean
 
 install: $(BIN)/python
 	$(BIN)/python -m pip install -q -r requirements.txt
@@ -40,8 +40,14 @@ slides:
 	$(BIN)/jupyter nbconvert --to slides --output-dir slides $(NOTEBOOKS)
 	@echo "Slides written to slides/ (open any .slides.html in a browser)."
 
-execute:  ## re-run every notebook top to bottom and store its outputs
-	$(BIN)/python scripts/nbtool.py execute $(NOTEBOOKS)
+execute:  ## rebuild every notebook from its .py source, run it top to bottom, store its outputs
+	$(BIN)/python scripts/nbtool.py build $(NOTEBOOKS:.ipynb=.py)
+
+nb:  ## one notebook: make nb NB=05 rebuilds notebooks/05_*.ipynb from its .py, runs it, then nbval
+	@test -n "$(NB)" || (echo "usage: make nb NB=05" && exit 2)
+	$(BIN)/python scripts/nbtool.py build notebooks/$(NB)_*.py
+	MPLBACKEND=module://matplotlib_inline.backend_inline $(BIN)/python -m pytest -q $(NBVAL) notebooks/$(NB)_*.ipynb
+	$(BIN)/ruff check notebooks/$(NB)_*.py
 
 timings:  ## seconds per notebook, executed as CI does
 	$(BIN)/python scripts/time_notebooks.py $(NOTEBOOKS)

@@ -1,17 +1,22 @@
-"""Keep the notebooks consistent, and execute them.
+"""Keep the notebooks consistent, and build them from their sources.
 
-    python scripts/nbtool.py sync      # write badge + Colab set-up cell + README table
+Every notebook is a pair: notebooks/NN_name.py (jupytext percent, the source you edit and
+review) and notebooks/NN_name.ipynb (the same cells, executed, outputs stored).
+
+    python scripts/nbtool.py sync      # badge + Colab set-up cell + slide metadata, README table
     python scripts/nbtool.py check     # fail if anything is out of sync (run by make lint)
-    python scripts/nbtool.py execute notebooks/01_*.ipynb   # run and store outputs
+    python scripts/nbtool.py build notebooks/05_*.py   # .py -> .ipynb, executed in a fresh kernel
+    python scripts/nbtool.py execute notebooks/01_*.ipynb   # re-run an .ipynb, store outputs
 
 The repository URL lives in one place, pyproject.toml's [project.urls] Repository;
-`sync` copies it into every notebook's first two cells and into the README.
+`sync` copies it into every notebook's first two cells (in both files) and into the README.
 """
 
 import re
 import sys
 from pathlib import Path
 
+import jupytext
 import nbformat
 import tomllib
 
@@ -91,17 +96,33 @@ def slide_type(cell):
     return "-"
 
 
-def sync_notebook(path, write):
+def read(path):
+    """A notebook from its .ipynb or its jupytext .py source."""
+    path = Path(path)
+    return jupytext.read(path) if path.suffix == ".py" else nbformat.read(path, as_version=4)
+
+
+def write(nb, path):
+    path = Path(path)
+    if path.suffix == ".py":
+        jupytext.write(nb, path, fmt="py:percent")
+    else:
+        nbformat.write(nb, path)
+
+
+def sync_notebook(path, write_back):
     """Standard badge and set-up cells first, slide metadata on every cell, no editor
-    metadata. Returns True if the file was already in sync."""
-    nb = nbformat.read(path, as_version=4)
-    badge, setup = header_cells(path)
+    metadata. Works on the .ipynb and on the .py. Returns True if already in sync."""
+    path = Path(path)
+    nb = read(path)
+    badge, setup = header_cells(path.with_suffix(".ipynb"))
     cells = nb.cells
     has_header = (len(cells) >= 2 and "colab-badge" in cells[0].metadata.get("tags", [])
                   and "colab-setup" in cells[1].metadata.get("tags", []))
     in_sync = (has_header and cells[0].source == badge.source and cells[1].source == setup.source
-               and all("slideshow" in c.metadata for c in cells) and "jupytext" not in nb.metadata)
-    if not in_sync and write:
+               and all("slideshow" in c.metadata for c in cells)
+               and (path.suffix == ".py" or "jupytext" not in nb.metadata))
+    if not in_sync and write_back:
         if has_header:
             cells[0].source, cells[1].source = badge.source, setup.source
         else:
@@ -109,8 +130,36 @@ def sync_notebook(path, write):
         for cell in nb.cells:
             cell.metadata.setdefault("slideshow", {"slide_type": slide_type(cell)})
         nb.metadata.pop("jupytext", None)
-        nbformat.write(nb, path)
+        write(nb, path)
     return in_sync
+
+
+def _cell_key(cell):
+    return cell.cell_type, cell.source, cell.metadata.get("tags", [])
+
+
+def pair_problems(ipynb):
+    """How notebooks/NN.ipynb and its source NN.py disagree (cell sources or tags)."""
+    source = Path(ipynb).with_suffix(".py")
+    if not source.exists():
+        return [f"{source.name} is missing (every notebook has a jupytext source)"]
+    a, b = nbformat.read(ipynb, as_version=4).cells, jupytext.read(source).cells
+    if len(a) != len(b):
+        return [f"{source.name} has {len(b)} cells, {Path(ipynb).name} has {len(a)}"]
+    return [f"cell {i}: {source.name} and {Path(ipynb).name} differ in source or tags"
+            for i, (x, y) in enumerate(zip(a, b)) if _cell_key(x) != _cell_key(y)]
+
+
+def build(sources):
+    """Each NN.py -> NN.ipynb, executed top to bottom in a fresh kernel."""
+    for src in sources:
+        src = Path(src).with_suffix(".py")
+        sync_notebook(src, write_back=True)
+        nb = jupytext.read(src)
+        nb.metadata.pop("jupytext", None)
+        target = src.with_suffix(".ipynb")
+        nbformat.write(nb, target)
+        execute([target])
 
 
 def sync_readme(write):
@@ -144,20 +193,32 @@ def execute(paths):
 
 
 def main(argv):
-    if not argv or argv[0] not in ("sync", "check", "execute"):
+    if not argv or argv[0] not in ("sync", "check", "execute", "build"):
         print(__doc__)
         return 2
     if argv[0] == "execute":
         execute(argv[1:] or notebook_paths())
         return 0
-    write = argv[0] == "sync"
-    stale = [p.name for p in notebook_paths() if not sync_notebook(p, write)]
-    if not sync_readme(write):
+    if argv[0] == "build":
+        build(argv[1:] or notebook_paths())
+        return 0
+    write_back = argv[0] == "sync"
+    pairs = [p for nb in notebook_paths() for p in (nb, nb.with_suffix(".py")) if p.exists()]
+    stale = [p.name for p in pairs if not sync_notebook(p, write_back)]
+    if not sync_readme(write_back):
         stale.append("README.md")
-    if stale and not write:
+    if stale and not write_back:
         print("out of sync (run `make sync`): " + ", ".join(stale))
         return 1
-    print("synced: " + (", ".join(stale) or "nothing to change") if write else "notebooks in sync")
+    if write_back:
+        print("synced: " + (", ".join(stale) or "nothing to change"))
+        return 0
+    problems = [f"{nb.name}: {p}" for nb in notebook_paths() for p in pair_problems(nb)]
+    if problems:
+        print("notebook and source disagree (edit the .py, then `make nb NB=NN`):")
+        print("\n".join(problems))
+        return 1
+    print("notebooks in sync with their sources")
     return 0
 
 

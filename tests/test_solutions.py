@@ -1,13 +1,20 @@
-"""Every worked solution in solutions/ passes its exercise check."""
+"""Exercise checks: every worked solution passes; every check prints exactly one verdict
+line, leaves the learner's random numbers alone, and has a name no other check has."""
 
 import importlib.util
+import inspect
+import re
 from pathlib import Path
 
 import pytest
+import torch
 
 from attnlib import exercises
 
-SOLUTIONS = sorted((Path(__file__).resolve().parent.parent / "solutions").glob("[0-9][0-9]_*.py"))
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.py"))
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
+VERDICT = re.compile(r"^\[(correct|not yet|not attempted)\] \w+")
 
 
 def load(path):
@@ -17,18 +24,61 @@ def load(path):
     return module
 
 
+def checks_of(module):
+    return {name: fn for name, fn in inspect.getmembers(module, inspect.isfunction)
+            if name.startswith("check_") and fn.__module__ == module.__name__}
+
+
+def run_check(check, answer, capsys):
+    """Run one check; return (result, printed lines), asserting the global RNG is untouched."""
+    torch.manual_seed(1234)
+    before = torch.random.get_rng_state()
+    result = check(answer)
+    assert torch.equal(torch.random.get_rng_state(), before), "the check changed the global RNG"
+    lines = capsys.readouterr().out.splitlines()
+    return result, lines
+
+
+def test_every_notebook_has_its_own_check_module_and_solutions():
+    for notebook in NOTEBOOKS:
+        number = notebook.name[:2]
+        assert number in exercises.MODULES, f"no attnlib.exercises.nb{number} for {notebook.name}"
+        assert (ROOT / "solutions" / notebook.name).exists(), f"no solutions/{notebook.name}"
+        assert f"from attnlib.exercises import nb{number}" in notebook.read_text()
+    assert sorted(exercises.MODULES) == sorted(p.name[:2] for p in NOTEBOOKS)
+
+
+def test_check_names_are_unique():
+    seen = {}
+    for number, module in exercises.MODULES.items():
+        for name in checks_of(module):
+            assert name not in seen, f"{name} is in nb{seen.get(name)} and nb{number}"
+            seen[name] = number
+
+
 @pytest.mark.parametrize("path", SOLUTIONS, ids=[p.stem for p in SOLUTIONS])
 def test_solutions_pass_their_checks(path, capsys):
-    module = load(path)
-    assert module.CHECKS, f"{path.name} lists no checks"
-    for check_name, solution in module.CHECKS.items():
-        assert getattr(exercises, check_name)(solution), f"{path.name}: {check_name} failed"
-    assert "[not yet]" not in capsys.readouterr().out
+    module = exercises.MODULES[path.name[:2]]
+    solutions = load(path).CHECKS
+    assert set(solutions) == set(checks_of(module)), f"{path.name} must solve every check of its notebook"
+    for check_name, solution in solutions.items():
+        result, lines = run_check(getattr(module, check_name), solution, capsys)
+        assert result is True, f"{path.name}: {check_name} failed: {lines}"
+        assert len(lines) == 1 and lines[0].startswith("[correct]"), lines
 
 
-def test_unattempted_exercise_is_reported_not_raised(capsys):
-    def todo(*args):
+@pytest.mark.parametrize("number", sorted(exercises.MODULES))
+def test_unattempted_and_wrong_answers_get_one_verdict_line(number, capsys):
+    def todo(*args, **kwargs):
         raise NotImplementedError
 
-    assert exercises.check_softmax(todo) is False
-    assert "[not attempted]" in capsys.readouterr().out
+    def wrong(*args, **kwargs):
+        return None
+
+    for check_name, check in checks_of(exercises.MODULES[number]).items():
+        result, lines = run_check(check, todo, capsys)
+        assert result is False and len(lines) == 1, (check_name, lines)
+        assert lines[0].startswith("[not attempted]"), (check_name, lines)
+        result, lines = run_check(check, wrong, capsys)
+        assert result is False and len(lines) == 1, (check_name, lines)
+        assert VERDICT.match(lines[0]) and lines[0].startswith("[not yet]"), (check_name, lines)
