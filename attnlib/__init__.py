@@ -1,16 +1,49 @@
 """attnlib: the small PyTorch package behind the attention notebook series.
 
-Modules, one concept each: core (scaled dot-product attention), masks, multihead,
-positional, blocks (encoder and decoder blocks), efficient (attention that scales),
-timing, bench (FLOPs, memory, sweeps), analysis (entropy and friends), viz (heatmaps),
-widgets (live explorers), data (embeddings and toy tasks), models and train (tiny models
-and their training loops), exercises (checks for the notebooks' exercises).
+`import attnlib` makes every concept module reachable: attnlib.core (scaled dot-product
+attention), masks, multihead, positional, blocks (encoder and decoder blocks), efficient
+(attention that scales), timing, bench (FLOPs, memory, sweeps), analysis (entropy and
+friends), viz (heatmaps), widgets (live explorers), data (embeddings and toy tasks),
+models and train (tiny models and their training loop), exercises (one check module per
+notebook). Importing it changes no global setting: call attnlib.viz.use_style() to give
+your own matplotlib figures the series' look.
 """
 
-from . import masks, timing
-from .core import masked_softmax, scaled_dot_product_attention
-from .multihead import MultiHeadAttention
+import sys
+
+PYTHON_FLOOR = (3, 11)
+"""The oldest Python the series supports; pyproject.toml and the README say the same."""
+
+if sys.version_info < PYTHON_FLOOR:
+    raise ImportError(
+        f"attnlib needs Python {PYTHON_FLOOR[0]}.{PYTHON_FLOOR[1]} or newer, "
+        f"this is {sys.version.split()[0]}"
+    )
+
+from . import (  # noqa: E402  (after the version check, on purpose)
+    analysis,
+    bench,
+    blocks,
+    core,
+    data,
+    efficient,
+    exercises,
+    masks,
+    models,
+    multihead,
+    positional,
+    timing,
+    train,
+    viz,
+    widgets,
+)
+from .core import masked_softmax, scaled_dot_product_attention  # noqa: E402
+from .multihead import MultiHeadAttention  # noqa: E402
 
 __version__ = "0.1.0"
 
-__all__ = ["MultiHeadAttention", "masked_softmax", "masks", "scaled_dot_product_attention", "timing"]
+__all__ = [
+    "MultiHeadAttention", "analysis", "bench", "blocks", "core", "data", "efficient",
+    "exercises", "masked_softmax", "masks", "models", "multihead", "positional",
+    "scaled_dot_product_attention", "timing", "train", "viz", "widgets",
+]

@@ -14,6 +14,13 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
 CMAP = "viridis"
+STYLE = {"figure.dpi": 80, "savefig.dpi": 80, "font.size": 9}
+"""The series' look. viz applies it to its own figures only; use_style() makes it global."""
+
+
+def use_style():
+    """Give every matplotlib figure of this session the series' look (changes rcParams)."""
+    matplotlib.rcParams.update(STYLE)
 
 
 def _numpy(x):
@@ -58,6 +65,7 @@ def draw_heatmap(ax, weights, x_labels=None, y_labels=None, *, title=None, xlabe
     return image
 
 
+@matplotlib.rc_context(STYLE)
 def heatmap(weights, x_labels=None, y_labels=None, *, title="Attention weights", xlabel="key",
             ylabel="query", vmin=0.0, vmax=1.0, annotate=None, cmap=CMAP, size=(5.0, 4.2),
             tick_step=1):
@@ -73,6 +81,7 @@ def heatmap(weights, x_labels=None, y_labels=None, *, title="Attention weights",
     return fig
 
 
+@matplotlib.rc_context(STYLE)
 def heads_grid(weights, x_labels=None, y_labels=None, *, title="Attention weights per head",
                ncols=4, head_titles=None, vmin=0.0, vmax=1.0, cmap=CMAP, panel=2.4, tick_step=1):
     """A Figure with one heatmap per head; weights (H, N_q, N_k)."""
@@ -104,6 +113,7 @@ def heads_grid(weights, x_labels=None, y_labels=None, *, title="Attention weight
     return fig
 
 
+@matplotlib.rc_context(STYLE)
 def draw_mask(mask, x_labels=None, y_labels=None, *, title="Mask (yellow = may attend)"):
     """A Figure of a mask: a keep mask (bool), or an additive one (0 kept, -inf blocked)."""
     m = mask if isinstance(mask, torch.Tensor) else torch.as_tensor(mask)
@@ -118,6 +128,7 @@ def draw_mask(mask, x_labels=None, y_labels=None, *, title="Mask (yellow = may a
     return fig
 
 
+@matplotlib.rc_context(STYLE)
 def line_plot(x, series, *, title, xlabel, ylabel, logx=False, logy=False, size=(5.5, 3.6)):
     """A Figure of one or more named lines: series maps a label to y values."""
     fig = Figure(figsize=size, layout="constrained")
@@ -160,5 +171,4 @@ def _show_figures_in_notebooks():
         shell.display_formatter.formatters["image/png"].for_type(Figure, lambda fig: to_png(fig, dpi=80))
 
 
-matplotlib.rcParams.update({"figure.dpi": 80, "savefig.dpi": 80, "font.size": 9})
 _show_figures_in_notebooks()
