@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_every_concept_module_is_reachable_after_a_plain_import():
     modules = sorted(p.stem for p in (ROOT / "attnlib").glob("*.py") if p.stem != "__init__")
     modules = sorted(modules + [p.parent.name for p in (ROOT / "attnlib").glob("*/__init__.py")])
-    code = "import attnlib; print(' '.join(m for m in %r if hasattr(attnlib, m)))" % modules
+    code = f"import attnlib; print(' '.join(m for m in {modules!r} if hasattr(attnlib, m)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == modules, "modules missing after `import attnlib`"
     for name in modules:
@@ -28,7 +28,7 @@ def test_import_leaves_matplotlib_settings_alone():
 
 
 def test_one_python_floor():
-    floor = "%d.%d" % attnlib.PYTHON_FLOOR
+    floor = "{}.{}".format(*attnlib.PYTHON_FLOOR)
     with open(ROOT / "pyproject.toml", "rb") as f:
         project = tomllib.load(f)
     assert project["project"]["requires-python"] == f">={floor}"
