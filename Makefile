@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout 300
 
-.PHONY: install test lint unit notebooks browser-test lab slides timings bench latency execute nb sync data clean
+.PHONY: install test lint unit notebooks notebooks-threads browser-test lab slides timings bench latency execute nb sync data clean
 
 install: $(BIN)/python
 	$(BIN)/python -m pip install -q -r requirements.txt
@@ -26,8 +26,16 @@ lint:
 unit:
 	$(BIN)/python -m pytest -q tests --ignore=tests/browser
 
+# Strict nbval twice: with torch's default thread count and with one thread, because
+# every compared output must hold on any machine. THREADS=8 make notebooks-threads for more.
 notebooks:
 	MPLBACKEND=module://matplotlib_inline.backend_inline $(BIN)/python -m pytest -q $(NBVAL) $(NOTEBOOKS)
+	$(MAKE) --no-print-directory notebooks-threads THREADS=1
+
+THREADS ?= 1
+notebooks-threads:
+	OMP_NUM_THREADS=$(THREADS) MKL_NUM_THREADS=$(THREADS) MPLBACKEND=module://matplotlib_inline.backend_inline \
+	  $(BIN)/python -m pytest -q -p no:cacheprovider $(NBVAL) $(NOTEBOOKS)
 
 browser-test:  ## JupyterLab in headless Chromium: run a notebook, move a slider, check the redraw
 	bash scripts/ensure_chromium.sh

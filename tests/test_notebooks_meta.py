@@ -1,6 +1,7 @@
 """The notebooks follow the series' conventions (CONTRIBUTING.md); nbval runs them."""
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,31 @@ def code_cells(nb):
 
 def tags(cell):
     return cell.metadata.get("tags", [])
+
+
+sys.path.insert(0, str(ROOT / "scripts"))
+import nbtool  # noqa: E402
+
+
+def test_every_notebook_has_its_source_and_they_agree():
+    sources = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
+    assert [p.stem for p in sources] == [p.stem for p in NOTEBOOKS]
+    for path in NOTEBOOKS:
+        assert nbtool.pair_problems(path) == [], path.name
+
+
+def test_a_source_that_drifts_from_its_notebook_is_caught(tmp_path):
+    notebook = NOTEBOOKS[0]
+    shutil.copy(notebook, tmp_path / notebook.name)
+    nb = nbtool.read(notebook.with_suffix(".py"))
+    nb.cells[-1].source += "\n# edited in the source only"
+    nbtool.write(nb, tmp_path / notebook.with_suffix(".py").name)
+    assert nbtool.pair_problems(tmp_path / notebook.name) == [
+        f"cell {len(nb.cells) - 1}: {notebook.stem}.py and {notebook.name} differ in source or tags"]
+    nb.cells[-1].source = nbformat.read(notebook, as_version=4).cells[-1].source
+    nb.cells[-1].metadata["tags"] = ["nbval-ignore-output"]
+    nbtool.write(nb, tmp_path / notebook.with_suffix(".py").name)
+    assert len(nbtool.pair_problems(tmp_path / notebook.name)) == 1
 
 
 def test_headers_and_readme_in_sync():
