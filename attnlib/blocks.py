@@ -9,8 +9,10 @@ paper (norm_first=False) and the pre-norm layout most models use now (norm_first
 
 A ViT block is a pre-norm EncoderBlock with activation="gelu"; no separate class needed.
 
-Masks follow MultiHeadAttention: `mask` is a keep mask (True = may attend) or an
-additive float mask; a key padding mask is (B, N_k) with True = padding.
+Masks follow MultiHeadAttention and all of attnlib: `mask` is a keep mask (True = may
+attend) or an additive float mask; a key mask is (B, N_k) bool with True = a real token
+that may be attended, as attnlib.masks.padding(lengths, N_k) returns. PyTorch's layers
+take the opposite (True = blocked, True = padding): attnlib.masks converts.
 After each forward the blocks keep their attention weights, detached, for plotting:
 EncoderBlock.last_weights, DecoderBlock.last_self_weights and .last_cross_weights.
 
@@ -21,7 +23,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .multihead import MultiHeadAttention
+from .multihead import (
+    MultiHeadAttention,
+    check_key_mask,
+    check_multihead_mask,
+    renamed_key_mask,
+)
 
 ACTIVATIONS = {"relu": F.relu, "gelu": F.gelu}
 
@@ -73,7 +80,7 @@ class FeedForward(nn.Module):
 class EncoderBlock(nn.Module):
     """Self-attention then feed-forward, each with a residual connection and LayerNorm.
 
-    forward(x, mask, key_padding_mask) -> x (B, N, E); the attention weights
+    forward(x, mask, key_mask) -> x (B, N, E); the attention weights
     (B, H, N, N) of the latest forward are kept in `self.last_weights`.
     """
 
@@ -90,20 +97,23 @@ class EncoderBlock(nn.Module):
         self.dropout2 = nn.Dropout(dropout)
         self.last_weights = None
 
-    def forward(self, x, mask=None, key_padding_mask=None):
+    def forward(self, x, mask=None, key_mask=None, *, key_padding_mask=None):
         """x (B, N, E); mask keep/additive (N, N), (B, N, N) or (B, H, N, N);
-        key_padding_mask (B, N) True = padding. Returns (B, N, E)."""
+        key_mask (B, N) bool, True = real token, e.g. attnlib.masks.padding(lengths, N).
+        Returns (B, N, E)."""
+        if key_padding_mask is not None:
+            raise TypeError(renamed_key_mask("key_padding_mask", "key_mask"))
         _check_x("x", x, self.embed_dim)
         if self.norm_first:
-            x = x + self._self_attention(self.norm1(x), mask, key_padding_mask)
+            x = x + self._self_attention(self.norm1(x), mask, key_mask)
             x = x + self.dropout2(self.ff(self.norm2(x)))
         else:
-            x = self.norm1(x + self._self_attention(x, mask, key_padding_mask))
+            x = self.norm1(x + self._self_attention(x, mask, key_mask))
             x = self.norm2(x + self.dropout2(self.ff(x)))
         return x
 
-    def _self_attention(self, x, mask, key_padding_mask):
-        out, weights = self.self_attn(x, mask=mask, key_padding_mask=key_padding_mask)
+    def _self_attention(self, x, mask, key_mask):
+        out, weights = self.self_attn(x, mask=mask, key_mask=key_mask)
         self.last_weights = weights.detach()  # (B, H, N, N)
         return self.dropout1(out)
 
@@ -112,8 +122,9 @@ class EncoderBlock(nn.Module):
         """Copy an nn.TransformerEncoderLayer (batch_first and norm_first either way).
 
         Our block is always batch-first: give it x of shape (B, N, E) even when the
-        layer has batch_first=False, and a keep mask where the layer takes a block mask
-        (attnlib.masks.from_mha_attn_mask converts).
+        layer has batch_first=False, a keep mask where the layer takes a block mask
+        (attnlib.masks.from_mha_attn_mask converts) and a key_mask (True = real token)
+        where it takes src_key_padding_mask (masks.from_mha_key_padding_mask converts).
         """
         if not isinstance(layer, nn.TransformerEncoderLayer):
             raise TypeError(f"layer must be an nn.TransformerEncoderLayer, got {type(layer).__name__}")
@@ -149,13 +160,19 @@ class DecoderBlock(nn.Module):
         self.last_self_weights = None
         self.last_cross_weights = None
 
-    def forward(self, x, memory, self_mask=None, memory_mask=None,
-                self_key_padding_mask=None, memory_key_padding_mask=None):
+    def forward(self, x, memory, self_mask=None, memory_mask=None, self_key_mask=None,
+                memory_key_mask=None, *, self_key_padding_mask=None,
+                memory_key_padding_mask=None):
         """x (B, N, E), memory (B, N_mem, E) -> (B, N, E).
 
         self_mask: keep/additive (N, N), e.g. attnlib.masks.causal(N); memory_mask:
-        keep/additive (N, N_mem); key padding masks (B, N) / (B, N_mem), True = padding.
+        keep/additive (N, N_mem); self_key_mask (B, N) and memory_key_mask (B, N_mem):
+        bool, True = real token, e.g. attnlib.masks.padding(lengths, N).
         """
+        if self_key_padding_mask is not None:
+            raise TypeError(renamed_key_mask("self_key_padding_mask", "self_key_mask"))
+        if memory_key_padding_mask is not None:
+            raise TypeError(renamed_key_mask("memory_key_padding_mask", "memory_key_mask"))
         _check_x("x", x, self.embed_dim)
         _check_x("memory", memory, self.embed_dim)
         if memory.shape[0] != x.shape[0]:
@@ -163,26 +180,28 @@ class DecoderBlock(nn.Module):
                 "memory must have the same batch size B as x: got x of shape "
                 f"{tuple(x.shape)} and memory of shape {tuple(memory.shape)}"
             )
+        (B, N, _), N_mem, H = x.shape, memory.shape[1], self.num_heads
+        check_multihead_mask("self_mask", self_mask, B, H, N, N, key_name="self_key_mask")
+        check_multihead_mask("memory_mask", memory_mask, B, H, N, N_mem, key_name="memory_key_mask")
+        check_key_mask("self_key_mask", self_key_mask, B, N)
+        check_key_mask("memory_key_mask", memory_key_mask, B, N_mem)
         if self.norm_first:
-            x = x + self._self_attention(self.norm1(x), self_mask, self_key_padding_mask)
-            x = x + self._cross_attention(self.norm2(x), memory, memory_mask,
-                                          memory_key_padding_mask)
+            x = x + self._self_attention(self.norm1(x), self_mask, self_key_mask)
+            x = x + self._cross_attention(self.norm2(x), memory, memory_mask, memory_key_mask)
             x = x + self.dropout3(self.ff(self.norm3(x)))
         else:
-            x = self.norm1(x + self._self_attention(x, self_mask, self_key_padding_mask))
-            x = self.norm2(x + self._cross_attention(x, memory, memory_mask,
-                                                     memory_key_padding_mask))
+            x = self.norm1(x + self._self_attention(x, self_mask, self_key_mask))
+            x = self.norm2(x + self._cross_attention(x, memory, memory_mask, memory_key_mask))
             x = self.norm3(x + self.dropout3(self.ff(x)))
         return x
 
-    def _self_attention(self, x, mask, key_padding_mask):
-        out, weights = self.self_attn(x, mask=mask, key_padding_mask=key_padding_mask)
+    def _self_attention(self, x, mask, key_mask):
+        out, weights = self.self_attn(x, mask=mask, key_mask=key_mask)
         self.last_self_weights = weights.detach()  # (B, H, N, N)
         return self.dropout1(out)
 
-    def _cross_attention(self, x, memory, mask, key_padding_mask):
-        out, weights = self.cross_attn(x, memory, memory, mask=mask,
-                                       key_padding_mask=key_padding_mask)
+    def _cross_attention(self, x, memory, mask, key_mask):
+        out, weights = self.cross_attn(x, memory, memory, mask=mask, key_mask=key_mask)
         self.last_cross_weights = weights.detach()  # (B, H, N, N_mem)
         return self.dropout2(out)
 
@@ -190,8 +209,9 @@ class DecoderBlock(nn.Module):
     def from_torch(cls, layer):
         """Copy an nn.TransformerDecoderLayer (batch_first and norm_first either way).
 
-        As for EncoderBlock.from_torch: inputs are always (B, N, E) here, and masks
-        are keep masks where the layer takes block masks.
+        As for EncoderBlock.from_torch: inputs are always (B, N, E) here, masks are keep
+        masks where the layer takes block masks, and key masks are True = real token
+        where the layer's *_key_padding_mask is True = padding.
         """
         if not isinstance(layer, nn.TransformerDecoderLayer):
             raise TypeError(f"layer must be an nn.TransformerDecoderLayer, got {type(layer).__name__}")

@@ -1,12 +1,76 @@
 """Multi-head attention, batch-first, equal to nn.MultiheadAttention with copied weights.
 
+Masks follow attnlib's one convention, True = may attend: `mask` (N_q, N_k) says which
+query may attend to which key, `key_mask` (B, N_k) says which keys are real tokens (True)
+and which are padding (False). nn.MultiheadAttention's attn_mask and key_padding_mask mean
+the opposite (True = blocked, True = padding); attnlib.masks.to_mha_attn_mask,
+to_mha_key_padding_mask and their from_mha_* partners convert.
+
 Notation: B batch, N_q / N_k sequence lengths, E model width, H heads, D = E // H.
 """
 
 import torch
 from torch import nn
 
-from .core import check_mask, scaled_dot_product_attention
+from .core import scaled_dot_product_attention
+
+
+def renamed_key_mask(old, new):
+    """The message for a PyTorch-style padding keyword that attnlib does not take."""
+    return (
+        f"{old} is not an attnlib argument: attnlib uses {new}, a (B, N) bool mask with "
+        "True = a real token that may be attended (what attnlib.masks.padding returns). "
+        "A PyTorch-style mask with True = padding converts with "
+        f"attnlib.masks.from_mha_key_padding_mask({old})."
+    )
+
+
+def check_key_mask(name, key_mask, B, N_k):
+    """Raise unless key_mask is None or a (B, N_k) bool tensor (True = real token)."""
+    if key_mask is None:
+        return
+    if not isinstance(key_mask, torch.Tensor) or key_mask.dtype != torch.bool:
+        got = key_mask.dtype if isinstance(key_mask, torch.Tensor) else type(key_mask).__name__
+        raise TypeError(
+            f"{name} must be a boolean tensor with True = a real token that may be attended "
+            f"(as from attnlib.masks.padding), got {got}"
+        )
+    if tuple(key_mask.shape) != (B, N_k):
+        raise ValueError(
+            f"{name} must have shape (B, N_k) = {(B, N_k)}, got {tuple(key_mask.shape)}"
+        )
+
+
+def check_multihead_mask(name, mask, B, H, N_q, N_k, key_name="key_mask"):
+    """Raise unless mask is None, or bool/float of shape (N_q, N_k), (B, N_q, N_k) or
+    (B, H, N_q, N_k), where B and H may be 1. key_name: where a (B, N_k) mask belongs."""
+    if mask is None:
+        return
+    if not isinstance(mask, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(mask).__name__}")
+    if mask.dtype != torch.bool and not mask.is_floating_point():
+        raise TypeError(
+            f"{name} must be boolean (True = may attend) or floating (added to the scores), "
+            f"got dtype {mask.dtype}"
+        )
+    shape = tuple(mask.shape)
+    fits = shape[-2:] == (N_q, N_k) and (
+        mask.dim() == 2
+        or (mask.dim() == 3 and shape[0] in (1, B))
+        or (mask.dim() == 4 and shape[0] in (1, B) and shape[1] in (1, H))
+    )
+    if not fits:
+        hint = ""
+        if mask.dim() >= 2 and shape[0] == B and shape[-1] == N_k and set(shape[1:-1]) <= {1}:
+            hint = (
+                " A (B, N_k) mask of real tokens, such as attnlib.masks.padding(lengths, N_k), "
+                f"goes in {key_name}."
+            )
+        raise ValueError(
+            f"{name} of shape {shape} does not fit: {name} must have shape (N_q, N_k) = "
+            f"{(N_q, N_k)}, (B, N_q, N_k) = {(B, N_q, N_k)} or (B, H, N_q, N_k) = "
+            f"{(B, H, N_q, N_k)}, where B and H may be 1.{hint}"
+        )
 
 
 class MultiHeadAttention(nn.Module):
@@ -44,40 +108,36 @@ class MultiHeadAttention(nn.Module):
         B, _, N, _ = x.shape
         return x.transpose(1, 2).reshape(B, N, self.embed_dim)
 
-    def forward(self, query, key=None, value=None, mask=None, key_padding_mask=None):
+    def forward(self, query, key=None, value=None, mask=None, key_mask=None, *,
+                key_padding_mask=None):
         """query (B, N_q, E); key (B, N_k, kdim), value (B, N_k, vdim), default: self-attention.
 
-        mask: keep mask (True = may attend) or additive float mask, broadcastable to
-        (B, H, N_q, N_k); (N_q, N_k) and (B, N_q, N_k) are accepted.
-        key_padding_mask: (B, N_k) with True = padding (nn.MultiheadAttention's convention).
-        Returns (output (B, N_q, E), weights (B, H, N_q, N_k)).
+        mask: who may attend to whom; a keep mask (bool, True = may attend) or an additive
+        float mask, of shape (N_q, N_k), (B, N_q, N_k) or (B, H, N_q, N_k), where B and H
+        may be 1.
+        key_mask: (B, N_k) bool, True = a real token that may be attended, False = padding;
+        exactly what attnlib.masks.padding(lengths, N_k) returns.
+        Returns (output (B, N_q, E), weights (B, H, N_q, N_k)). A query that may attend to
+        nothing gets zero weights and a zero output.
         """
+        if key_padding_mask is not None:
+            raise TypeError(renamed_key_mask("key_padding_mask", "key_mask"))
         key = query if key is None else key
         value = key if value is None else value
         self._check_inputs(query, key, value)
         B, N_q, _ = query.shape
         N_k = key.shape[1]
+        check_multihead_mask("mask", mask, B, self.num_heads, N_q, N_k)
+        check_key_mask("key_mask", key_mask, B, N_k)
 
         q = self.split_heads(self.q_proj(query))  # (B, H, N_q, D)
         k = self.split_heads(self.k_proj(key))  # (B, H, N_k, D)
         v = self.split_heads(self.v_proj(value))  # (B, H, N_k, D)
 
-        full = (B, self.num_heads, N_q, N_k)
-        if mask is not None:
-            check_mask(mask, full if mask.dim() != 3 else (B, N_q, N_k))
-            if mask.dim() == 3:
-                mask = mask[:, None]  # (B, 1, N_q, N_k): the same mask for every head
-        if key_padding_mask is not None:
-            if key_padding_mask.dtype != torch.bool:
-                raise TypeError(
-                    f"key_padding_mask must be boolean (True = padding), got {key_padding_mask.dtype}"
-                )
-            if tuple(key_padding_mask.shape) != (B, N_k):
-                raise ValueError(
-                    f"key_padding_mask must have shape (B, N_k) = {(B, N_k)}, "
-                    f"got {tuple(key_padding_mask.shape)}"
-                )
-            keep = ~key_padding_mask[:, None, None, :]  # (B, 1, 1, N_k)
+        if mask is not None and mask.dim() == 3:
+            mask = mask[:, None]  # (B, 1, N_q, N_k): the same mask for every head
+        if key_mask is not None:
+            keep = key_mask[:, None, None, :]  # (B, 1, 1, N_k)
             if mask is None:
                 mask = keep
             elif mask.dtype == torch.bool:

@@ -37,9 +37,6 @@ def _run_torch(layer, batch_first, *tensors, **kwargs):
     return out if batch_first else out.transpose(0, 1)
 
 
-def _padding(lengths, n):
-    """(B, n) True = padding, the convention of key_padding_mask."""
-    return masks.to_mha_key_padding_mask(masks.padding(lengths, n))
 
 
 # ---------------------------------------------------------------- equal to PyTorch
@@ -58,11 +55,11 @@ def test_encoder_block_equals_torch(batch_first, norm_first, activation, dtype):
 
     x = torch.randn(3, 7, E, dtype=dtype)
     keep = masks.causal(7)
-    pad = _padding([7, 4, 1], 7)
+    key_mask = masks.padding([7, 4, 1], 7)  # (B, N) True = real token
     with torch.no_grad():
         expected = _run_torch(layer, batch_first, x, src_mask=masks.to_mha_attn_mask(keep),
-                              src_key_padding_mask=pad)
-        got = ours(x, mask=keep, key_padding_mask=pad)
+                              src_key_padding_mask=masks.to_mha_key_padding_mask(key_mask))
+        got = ours(x, mask=keep, key_mask=key_mask)
     assert got.dtype == dtype
     assert (got - expected).abs().max().item() <= TOL[dtype]
     assert ours.last_weights.shape == (3, H, 7, 7)
@@ -83,17 +80,18 @@ def test_decoder_block_equals_torch(batch_first, norm_first, activation, dtype):
     memory = torch.randn(3, 9, E, dtype=dtype)
     keep = masks.causal(6)
     memory_keep = masks.window(9, 3)[:6]  # (N, N_mem): any pattern, rows not all blocked
-    self_pad = _padding([6, 2, 5], 6)
-    memory_pad = _padding([9, 9, 4], 9)
+    self_key_mask = masks.padding([6, 2, 5], 6)  # (B, N) True = real token
+    memory_key_mask = masks.padding([9, 9, 4], 9)  # (B, N_mem)
     with torch.no_grad():
         expected = _run_torch(
             layer, batch_first, x, memory,
             tgt_mask=masks.to_mha_attn_mask(keep),
             memory_mask=masks.to_mha_attn_mask(memory_keep),
-            tgt_key_padding_mask=self_pad, memory_key_padding_mask=memory_pad,
+            tgt_key_padding_mask=masks.to_mha_key_padding_mask(self_key_mask),
+            memory_key_padding_mask=masks.to_mha_key_padding_mask(memory_key_mask),
         )
         got = ours(x, memory, self_mask=keep, memory_mask=memory_keep,
-                   self_key_padding_mask=self_pad, memory_key_padding_mask=memory_pad)
+                   self_key_mask=self_key_mask, memory_key_mask=memory_key_mask)
     assert (got - expected).abs().max().item() <= TOL[dtype]
     assert ours.last_self_weights.shape == (3, H, 6, 6)
     assert ours.last_cross_weights.shape == (3, H, 6, 9)
@@ -210,3 +208,57 @@ def test_bad_x_and_memory():
         dec(torch.randn(2, 5, 8), torch.randn(3, 4, 8))
     with pytest.raises(ValueError, match="memory must have shape"):
         dec(torch.randn(2, 5, 8), torch.randn(2, 4))
+
+
+# ---------------------------------------------------------------- one mask convention
+
+
+def test_old_keywords_raise_a_clear_error():
+    enc, dec = EncoderBlock(8, 2, 8), DecoderBlock(8, 2, 8)
+    x, memory = torch.randn(2, 5, 8), torch.randn(2, 4, 8)
+    pad = torch.zeros(2, 5, dtype=torch.bool)
+    with pytest.raises(TypeError, match=r"key_padding_mask is not an attnlib argument: attnlib "
+                                        r"uses key_mask.*True = a real token.*"
+                                        r"attnlib.masks.from_mha_key_padding_mask"):
+        enc(x, key_padding_mask=pad)
+    with pytest.raises(TypeError, match=r"self_key_padding_mask.*uses self_key_mask.*True = a real"
+                                        r" token.*from_mha_key_padding_mask"):
+        dec(x, memory, self_key_padding_mask=pad)
+    with pytest.raises(TypeError, match=r"memory_key_padding_mask.*uses memory_key_mask.*"
+                                        r"from_mha_key_padding_mask"):
+        dec(x, memory, memory_key_padding_mask=torch.zeros(2, 4, dtype=torch.bool))
+
+
+def test_decoder_mask_errors_name_the_argument():
+    dec = DecoderBlock(8, 2, 8)
+    x, memory = torch.randn(2, 5, 8), torch.randn(2, 4, 8)
+    with pytest.raises(ValueError, match=r"memory_key_mask must have shape \(B, N_k\) = \(2, 4\), "
+                                         r"got \(2, 5\)"):
+        dec(x, memory, memory_key_mask=masks.padding([5, 3], 5))
+    with pytest.raises(TypeError, match=r"self_key_mask must be a boolean tensor.*torch.float32"):
+        dec(x, memory, self_key_mask=torch.ones(2, 5))
+    with pytest.raises(ValueError, match=r"memory_mask of shape \(5, 5\) does not fit.*\(5, 4\)"):
+        dec(x, memory, memory_mask=masks.causal(5))
+    with pytest.raises(ValueError, match=r"self_mask of shape \(2, 5\).*goes in self_key_mask"):
+        dec(x, memory, self_mask=masks.padding([5, 3], 5))
+
+
+def test_encoder_padding_as_key_mask_ignores_padded_keys():
+    torch.manual_seed(0)
+    block = EncoderBlock(8, 2, 8).eval()
+    x = torch.randn(2, 5, 8)
+    key_mask = masks.padding([5, 3], 5)
+    with torch.no_grad():
+        full = block(x, key_mask=key_mask)
+        alone = block(x[1:, :3])  # sample 1's real tokens on their own
+    torch.testing.assert_close(full[1, :3], alone[0])
+    assert block.last_weights is not None
+
+
+def test_all_padding_sample_gives_no_nan():
+    block = DecoderBlock(8, 2, 8)
+    x, memory = torch.randn(2, 3, 8), torch.randn(2, 4, 8)
+    memory_key_mask = masks.padding([4, 0], 4)  # sample 1 has no real memory token
+    y = block(x, memory, memory_key_mask=memory_key_mask)
+    assert not torch.isnan(y).any()
+    assert torch.equal(block.last_cross_weights[1], torch.zeros(2, 3, 4))

@@ -60,17 +60,16 @@ def test_matches_nn_multihead_attention(c):
         our_mask, ref_mask = keep, masks.to_mha_attn_mask(keep)
     elif c["mask_kind"] == "additive":
         our_mask = ref_mask = masks.keep_to_additive(keep, dtype)
-    kpm = None
+    key_mask = ref_kpm = None
     if c["use_padding"]:
         lengths = torch.randint(1, n_k + 1, (B,))
-        kpm = masks.to_mha_key_padding_mask(masks.padding(lengths, n_k))
-        kpm[:, 0] = False
+        key_mask = masks.padding(lengths, n_k)  # (B, N_k) True = real token
+        ref_kpm = masks.to_mha_key_padding_mask(key_mask)  # True = padding, for PyTorch
+        if c["mask_kind"] == "additive":  # PyTorch wants one mask type
+            ref_kpm = masks.keep_to_additive(key_mask, dtype)
 
-    out, weights = ours(query, key, value, mask=our_mask, key_padding_mask=kpm)
+    out, weights = ours(query, key, value, mask=our_mask, key_mask=key_mask)
     t = (lambda x: x) if c["batch_first"] else (lambda x: x.transpose(0, 1))
-    ref_kpm = kpm
-    if kpm is not None and c["mask_kind"] == "additive":  # PyTorch wants one mask type
-        ref_kpm = masks.keep_to_additive(~kpm, dtype)
     ref_out, ref_weights = ref(t(query), t(key), t(value), attn_mask=ref_mask,
                                key_padding_mask=ref_kpm, average_attn_weights=False)
     assert out.shape == (B, n_q, E) and weights.shape == (B, c["num_heads"], n_q, n_k)
@@ -89,16 +88,16 @@ def test_round_trip_to_torch(kdim, vdim, bias):
     b, wb = back(q, k, v, average_attn_weights=False)
     assert torch.allclose(a, b, atol=1e-6) and torch.allclose(wa, wb, atol=1e-6)
     again = MultiHeadAttention.from_torch(back)
-    assert all(torch.equal(p, r) for p, r in zip(ours.state_dict().values(), again.state_dict().values()))
+    assert all(torch.equal(p, r) for p, r in zip(ours.state_dict().values(), again.state_dict().values(), strict=True))
 
 
 def test_all_padding_row_gives_zeros_not_nan():
     torch.manual_seed(0)
     m = MultiHeadAttention(8, 2, bias=False)
     x = torch.randn(2, 4, 8)
-    kpm = torch.zeros(2, 4, dtype=torch.bool)
-    kpm[1] = True  # sample 1 is all padding
-    out, w = m(x, key_padding_mask=kpm)
+    key_mask = torch.ones(2, 4, dtype=torch.bool)
+    key_mask[1] = False  # sample 1 is all padding
+    out, w = m(x, key_mask=key_mask)
     assert not torch.isnan(out).any()
     assert torch.equal(w[1], torch.zeros(2, 4, 4)) and torch.equal(out[1], torch.zeros(4, 8))
 
@@ -139,13 +138,106 @@ def test_bad_shapes(query, key, value, match):
 def test_bad_masks():
     m = MultiHeadAttention(8, 2)
     x = torch.randn(2, 3, 8)
-    with pytest.raises(ValueError, match=r"mask of shape \(4, 4\)"):
+    with pytest.raises(ValueError, match=r"mask of shape \(4, 4\) does not fit.*\(N_q, N_k\) = \(3, 3\)"):
         m(x, mask=torch.ones(4, 4, dtype=torch.bool))
     with pytest.raises(TypeError, match="mask must be boolean"):
         m(x, mask=torch.ones(3, 3, dtype=torch.int32))
-    with pytest.raises(ValueError, match=r"key_padding_mask must have shape \(B, N_k\) = \(2, 3\), got \(2, 4\)"):
-        m(x, key_padding_mask=torch.zeros(2, 4, dtype=torch.bool))
-    with pytest.raises(TypeError, match="key_padding_mask must be boolean"):
-        m(x, key_padding_mask=torch.zeros(2, 3))
+    with pytest.raises(ValueError, match=r"key_mask must have shape \(B, N_k\) = \(2, 3\), got \(2, 4\)"):
+        m(x, key_mask=torch.ones(2, 4, dtype=torch.bool))
     with pytest.raises(TypeError, match="query must be a floating-point tensor"):
         m(torch.ones(2, 3, 8, dtype=torch.long))
+
+
+# ---------------------------------------------------------------- one mask convention
+
+
+def test_padding_as_key_mask_equals_torch_with_converted_mask():
+    torch.manual_seed(0)
+    ours = MultiHeadAttention(8, 2).eval()
+    theirs = ours.to_torch().eval()
+    x = torch.randn(3, 5, 8)
+    key_mask = masks.padding([5, 3, 1], 5)  # (B, N_k) True = real token
+    causal = masks.causal(5)
+    with torch.no_grad():
+        out, w = ours(x, mask=causal, key_mask=key_mask)
+        ref, ref_w = theirs(x, x, x, attn_mask=masks.to_mha_attn_mask(causal),
+                            key_padding_mask=masks.to_mha_key_padding_mask(key_mask),
+                            average_attn_weights=False)
+    torch.testing.assert_close(out, ref)
+    torch.testing.assert_close(w, ref_w)
+    assert w[2, :, :, 1:].abs().max().item() == 0.0  # sample 2 has one real token
+
+
+def test_key_mask_round_trips_through_from_mha_key_padding_mask():
+    torch.manual_seed(0)
+    ours = MultiHeadAttention(8, 2).eval()
+    theirs = ours.to_torch().eval()
+    x = torch.randn(2, 4, 8)
+    kpm = torch.tensor([[False, False, True, True], [False, False, False, True]])  # True = padding
+    out, _ = ours(x, key_mask=masks.from_mha_key_padding_mask(kpm))
+    ref, _ = theirs(x, x, x, key_padding_mask=kpm)
+    torch.testing.assert_close(out, ref)
+
+
+def test_old_keyword_raises_a_clear_error():
+    m = MultiHeadAttention(8, 2)
+    x = torch.randn(2, 3, 8)
+    kpm = torch.zeros(2, 3, dtype=torch.bool)
+    with pytest.raises(TypeError, match=r"key_padding_mask is not an attnlib argument.*key_mask.*"
+                                        r"True = a real token.*from_mha_key_padding_mask"):
+        m(x, key_padding_mask=kpm)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.int64, torch.uint8])
+def test_non_bool_key_mask_raises(dtype):
+    m = MultiHeadAttention(8, 2)
+    x = torch.randn(2, 3, 8)
+    with pytest.raises(TypeError, match=rf"key_mask must be a boolean tensor with True = a real "
+                                        rf"token.*got {dtype}"):
+        m(x, key_mask=torch.ones(2, 3, dtype=dtype))
+
+
+def test_key_mask_passed_as_mask_raises_with_a_hint():
+    m = MultiHeadAttention(8, 2)
+    x = torch.randn(2, 5, 8)  # B = 2 != N_q = 5
+    key_mask = masks.padding([5, 3], 5)  # (B, N_k) = (2, 5)
+    with pytest.raises(ValueError, match=r"mask of shape \(2, 5\) does not fit.*goes in key_mask"):
+        m(x, mask=key_mask)
+    with pytest.raises(ValueError, match=r"mask of shape \(2, 1, 5\) does not fit.*goes in key_mask"):
+        m(x, mask=key_mask[:, None, :])
+
+
+@pytest.mark.parametrize("shape", [(5, 4), (2, 5, 4), (1, 5, 4), (2, 2, 5, 4), (1, 1, 5, 4),
+                                   (2, 1, 5, 4), (1, 2, 5, 4)])
+def test_accepted_mask_shapes(shape):
+    torch.manual_seed(0)
+    m = MultiHeadAttention(8, 2).eval()
+    q, kv = torch.randn(2, 5, 8), torch.randn(2, 4, 8)
+    keep = masks.causal(5, 4)
+    out, w = m(q, kv, kv, mask=keep.expand(shape))
+    ref, ref_w = m(q, kv, kv, mask=keep)
+    torch.testing.assert_close(out, ref)
+    torch.testing.assert_close(w, ref_w)
+    out_add, _ = m(q, kv, kv, mask=masks.keep_to_additive(keep).expand(shape))
+    torch.testing.assert_close(out_add, ref)
+
+
+@pytest.mark.parametrize("shape", [(4,), (1, 4), (5, 1), (3, 5, 4), (2, 3, 5, 4), (1, 1, 1, 5, 4)])
+def test_rejected_mask_shapes_name_mask_and_shape(shape):
+    m = MultiHeadAttention(8, 2)
+    q, kv = torch.randn(2, 5, 8), torch.randn(2, 4, 8)
+    got = str(shape).replace("(", r"\(").replace(")", r"\)")
+    with pytest.raises(ValueError, match=rf"mask of shape {got} does not fit.*\(B, H, N_q, N_k\) "
+                                         rf"= \(2, 2, 5, 4\), where B and H may be 1"):
+        m(q, kv, kv, mask=torch.ones(shape, dtype=torch.bool))
+
+
+def test_fully_masked_rows_with_mask_and_key_mask_are_zero():
+    m = MultiHeadAttention(8, 2)
+    x = torch.randn(2, 3, 8)
+    keep = torch.tensor([[False, True, True], [True, True, True], [True, True, True]])
+    key_mask = torch.tensor([[True, False, False], [True, True, True]])
+    out, w = m(x, mask=keep, key_mask=key_mask)  # sample 0, query 0 sees no key
+    assert not torch.isnan(out).any() and not torch.isnan(w).any()
+    assert torch.equal(w[0, :, 0], torch.zeros(2, 3))
+    torch.testing.assert_close(w[0, :, 1:].sum(-1), torch.ones(2, 2))
