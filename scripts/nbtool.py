@@ -14,11 +14,12 @@ The repository URL lives in one place, pyproject.toml's [project.urls] Repositor
 
 import re
 import sys
+import tomllib
 from pathlib import Path
 
 import jupytext
 import nbformat
-import tomllib
+from jupytext.config import load_jupytext_config
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -104,8 +105,8 @@ def read(path):
 
 def write(nb, path):
     path = Path(path)
-    if path.suffix == ".py":
-        jupytext.write(nb, path, fmt="py:percent")
+    if path.suffix == ".py":  # with notebooks/jupytext.toml's filters, as JupyterLab writes it
+        jupytext.write(nb, path, fmt="py:percent", config=load_jupytext_config(path.parent))
     else:
         nbformat.write(nb, path)
 
