@@ -3,7 +3,13 @@
 import torch
 
 from ..data import embed
-from .harness import attempt, close, report
+from .harness import attempt, close, difference, has_nonfinite, report
+
+
+def _show(s):
+    """The first few scores of s, for a verdict line."""
+    values = [round(v, 2) for v in s.tolist()]
+    return str(values) if len(values) <= 4 else str(values[:3])[:-1] + ", ...]"
 
 
 def check_softmax(softmax):
@@ -14,11 +20,12 @@ def check_softmax(softmax):
         ok, got = attempt(name, softmax, s.clone())
         if not ok:
             return False
-        if got is None or not torch.isfinite(torch.as_tensor(got)).all():
-            return report(name, False, f"got {got} for scores {s.tolist()} (overflow? subtract the max)")
-        if not close(name + f" on {s.tolist()[:3]}...", got, torch.softmax(s, -1), atol=1e-6):
-            return False
-    return True
+        problem = difference(got, torch.softmax(s, -1), atol=1e-6)
+        if problem:
+            overflow = has_nonfinite(got) and got.shape == s.shape
+            hint = " (overflow? subtract the max)" if overflow else ""
+            return report(name, False, f"scores {_show(s)}: {problem}{hint}")
+    return report(name, True)
 
 
 def check_raw_scores(raw_scores):

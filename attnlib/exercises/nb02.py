@@ -3,7 +3,7 @@
 import torch
 
 from ..analysis import entropy
-from .harness import attempt, close, report
+from .harness import as_number, attempt, close, describe, difference, has_nonfinite, report
 
 
 def check_softmax_entropy(softmax_entropy):
@@ -16,8 +16,7 @@ def check_softmax_entropy(softmax_entropy):
     ok, got = attempt(name, softmax_entropy, w.clone())
     if not ok:
         return False
-    got = torch.as_tensor(got)
-    if not torch.isfinite(got).all():
+    if has_nonfinite(got):
         return report(name, False, "NaN or inf for rows containing zero weights (0 ln 0 counts as 0)")
     return close(name, got, entropy(w.double()), atol=1e-5)  # (B, H, N_q)
 
@@ -33,28 +32,28 @@ def check_softmax_jacobian(softmax_jacobian):
         if not ok:
             return False
         expected = torch.autograd.functional.jacobian(lambda t: torch.softmax(t, -1), s)
-        if not close(f"{name} for N={n}", got, expected, atol=1e-6):
-            return False
-    return True
+        problem = difference(got, expected, atol=1e-6)
+        if problem:
+            return report(name, False, f"for N={n}: {problem}")
+    return report(name, True)
 
 
 def check_unit_variance_scale(unit_variance_scale):
     """unit_variance_scale(D, sigma_q, sigma_k) -> 1 / (sigma_q sigma_k sqrt(D))."""
     name = "unit_variance_scale"
-    gen = torch.Generator().manual_seed(203)
     for D, sigma_q, sigma_k in ((48, 0.5, 3.0), (200, 2.0, 2.0)):
         ok, got = attempt(name, unit_variance_scale, D, sigma_q, sigma_k)
         if not ok:
             return False
+        factor = as_number(got)
+        if factor is None:
+            return report(name, False, f"returned {describe(got)}, expected a number")
         expected = 1.0 / (sigma_q * sigma_k * D**0.5)
-        try:
-            got = float(got)
-        except (TypeError, ValueError):
-            return report(name, False, f"expected a number, got {type(got).__name__}")
-        q = torch.randn(20_000, D, generator=gen) * sigma_q  # (pairs, D)
-        k = torch.randn(20_000, D, generator=gen) * sigma_k
-        measured = ((q * k).sum(-1) * got).var().item()
-        if not abs(got - expected) <= 1e-6 * expected:
+        if not abs(factor - expected) <= 1e-6 * expected:
+            gen = torch.Generator().manual_seed(203)
+            q = torch.randn(20_000, D, generator=gen) * sigma_q  # (pairs, D)
+            k = torch.randn(20_000, D, generator=gen) * sigma_k
+            measured = ((q * k).sum(-1) * factor).var().item()
             return report(name, False, f"for D={D}, sigma_q={sigma_q}, sigma_k={sigma_k} your "
                           f"factor gives scores of measured variance {measured:.3f}, not 1")
     return report(name, True)
