@@ -3,7 +3,7 @@
 import torch
 
 from ..core import masked_softmax
-from .harness import attempt, close, report
+from .harness import as_tensor, attempt, describe, difference, report
 
 
 def check_causal_mask(causal_mask):
@@ -13,16 +13,18 @@ def check_causal_mask(causal_mask):
         ok, got = attempt(name, causal_mask, n)
         if not ok:
             return False
-        got = torch.as_tensor(got)
-        if got.dtype != torch.bool:
-            return report(name, False, f"dtype {got.dtype} for n={n}, expected torch.bool (True = may attend)")
         expected = torch.ones(n, n, dtype=torch.bool).tril()
-        if got.shape != expected.shape:
-            return report(name, False, f"shape {tuple(got.shape)} for n={n}, expected {(n, n)}")
-        if not torch.equal(got, expected):
-            if torch.equal(got, ~expected):
+        mask = as_tensor(got)
+        if mask is None:
+            return report(name, False, f"returned {describe(got)} for n={n}, expected a bool tensor of shape {(n, n)}")
+        if mask.dtype != torch.bool:
+            return report(name, False, f"dtype {mask.dtype} for n={n}, expected torch.bool (True = may attend)")
+        if mask.shape != expected.shape:
+            return report(name, False, f"shape {tuple(mask.shape)} for n={n}, expected {(n, n)}")
+        if not torch.equal(mask, expected):
+            if torch.equal(mask, ~expected):
                 return report(name, False, f"n={n}: that is a block mask; keep masks are True where allowed")
-            return report(name, False, f"n={n}: {(got != expected).sum().item()} entries wrong")
+            return report(name, False, f"n={n}: {(mask != expected).sum().item()} entries wrong")
     return report(name, True)
 
 
@@ -35,16 +37,19 @@ def check_block_to_additive(block_to_additive):
         ok, got = attempt(name, block_to_additive, block.clone())
         if not ok:
             return False
-        got = torch.as_tensor(got)
-        if not got.is_floating_point():
-            return report(name, False, f"dtype {got.dtype}, expected a floating-point mask")
-        if got.shape != block.shape:
-            return report(name, False, f"shape {tuple(got.shape)}, expected {tuple(block.shape)}")
+        mask = as_tensor(got)
+        if mask is None:
+            return report(name, False, f"returned {describe(got)}, expected a float tensor of shape {shape}")
+        if not mask.is_floating_point():
+            return report(name, False, f"dtype {mask.dtype}, expected a floating-point mask")
+        if mask.shape != block.shape:
+            return report(name, False, f"shape {tuple(mask.shape)}, expected {tuple(block.shape)}")
         expected = torch.zeros(shape).masked_fill(block, float("-inf"))
-        if not torch.equal(got.float(), expected):
-            if torch.equal(got.float(), torch.zeros(shape).masked_fill(~block, float("-inf"))):
+        if not torch.equal(mask.float(), expected):
+            if torch.equal(mask.float(), torch.zeros(shape).masked_fill(~block, float("-inf"))):
                 return report(name, False, "-inf must go where block is True (blocked), 0 where False")
-            return report(name, False, f"{(got.float() != expected).sum().item()} of {block.numel()} entries wrong")
+            wrong = (mask.float() != expected).sum().item()
+            return report(name, False, f"block of shape {shape}: {wrong} of {block.numel()} entries wrong")
     return report(name, True)
 
 
@@ -60,9 +65,11 @@ def check_safe_softmax(safe_softmax):
         ok, got = attempt(name, safe_softmax, scores.clone())
         if not ok:
             return False
-        got = torch.as_tensor(got)
-        if got.shape == scores.shape and got.isnan().any():
-            return report(name, False, "NaN in the output: a row of all -inf must give zeros")
-        if not close(name, got, masked_softmax(scores), atol=1e-6):
-            return False
-    return True
+        expected = masked_softmax(scores)
+        problem = difference(got, expected, atol=1e-6)
+        if problem:
+            weights = as_tensor(got)
+            if weights is not None and weights.shape == scores.shape and weights.isnan().any():
+                problem = "NaN in the output: a row of all -inf must give zeros"
+            return report(name, False, f"scores of shape {tuple(scores.shape)}: {problem}")
+    return report(name, True)

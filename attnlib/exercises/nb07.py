@@ -5,7 +5,7 @@ import math
 import torch
 
 from ..positional import sinusoidal as reference_sinusoidal
-from .harness import attempt, close, report
+from .harness import as_tensor, attempt, describe, difference, report
 
 
 def check_sinusoidal(sinusoidal):
@@ -15,9 +15,10 @@ def check_sinusoidal(sinusoidal):
         ok, got = attempt(name, sinusoidal, n, dim)
         if not ok:
             return False
-        if not close(f"{name}(n={n}, dim={dim})", got, reference_sinusoidal(n, dim), atol=1e-4):
-            return False
-    return True
+        problem = difference(got, reference_sinusoidal(n, dim), atol=1e-4)
+        if problem:
+            return report(name, False, f"n={n}, dim={dim}: {problem}")
+    return report(name, True)
 
 
 def check_rotate_pair(rotate_pair):
@@ -30,13 +31,13 @@ def check_rotate_pair(rotate_pair):
             return False
         c, s = math.cos(angle), math.sin(angle)
         expected = torch.tensor([c * v[0] - s * v[1], s * v[0] + c * v[1]])
-        got_t = torch.as_tensor(got)
-        if got_t.shape == expected.shape and angle and torch.allclose(
-                got_t.double(), torch.tensor([c * v[0] + s * v[1], -s * v[0] + c * v[1]]).double(), atol=1e-5):
+        clockwise = torch.tensor([c * v[0] + s * v[1], -s * v[0] + c * v[1]])
+        if angle and difference(got, clockwise, atol=1e-5) is None:
             return report(name, False, f"angle {angle:.2f}: you rotated clockwise; RoPE turns counter-clockwise")
-        if not close(f"{name}({v.tolist()}, {angle:.2f})", got, expected, atol=1e-5):
-            return False
-    return True
+        problem = difference(got, expected, atol=1e-5)
+        if problem:
+            return report(name, False, f"v={v.tolist()}, angle {angle:.2f}: {problem}")
+    return report(name, True)
 
 
 def check_relative_index(relative_index):
@@ -46,15 +47,19 @@ def check_relative_index(relative_index):
         ok, got = attempt(name, relative_index, n_q, n_k, k)
         if not ok:
             return False
-        got = torch.as_tensor(got)
-        if got.is_floating_point():
-            return report(name, False, f"dtype {got.dtype}: an index must be an integer tensor")
         i, j = torch.arange(n_q)[:, None], torch.arange(n_k)[None, :]
         expected = (j - i).clamp(-k, k) + k
-        if got.shape != expected.shape:
-            return report(name, False, f"shape {tuple(got.shape)} for {(n_q, n_k, k)}, expected {(n_q, n_k)}")
-        if not torch.equal(got.long(), expected):
-            if torch.equal(got.long(), (i - j).clamp(-k, k) + k):
+        index = as_tensor(got)
+        if index is None:
+            return report(name, False, f"returned {describe(got)} for {(n_q, n_k, k)}, "
+                                       f"expected an integer tensor of shape {(n_q, n_k)}")
+        if index.is_floating_point() or index.is_complex() or index.dtype == torch.bool:
+            return report(name, False, f"dtype {index.dtype}: an index must be an integer tensor")
+        if index.shape != expected.shape:
+            return report(name, False, f"shape {tuple(index.shape)} for {(n_q, n_k, k)}, expected {(n_q, n_k)}")
+        if not torch.equal(index.long(), expected):
+            if torch.equal(index.long(), (i - j).clamp(-k, k) + k):
                 return report(name, False, "the offset is j - i (key minus query), not i - j")
-            return report(name, False, f"{(got.long() != expected).sum().item()} entries wrong for {(n_q, n_k, k)}")
+            wrong = (index.long() != expected).sum().item()
+            return report(name, False, f"{wrong} entries wrong for {(n_q, n_k, k)}")
     return report(name, True)

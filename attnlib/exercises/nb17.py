@@ -2,7 +2,18 @@
 
 import torch
 
-from .harness import attempt, close, report
+from .harness import as_number, as_tensor, attempt, describe, difference, report
+
+
+def _tensors(got, count, names):
+    """(float32 tensors, None) if got is a tuple of `count` tensors, else (None, the problem)."""
+    if not isinstance(got, (tuple, list)) or len(got) != count:
+        return None, f"returned {describe(got)}, expected the {'tuple' if count > 2 else 'pair'} ({names})"
+    parts = [as_tensor(t) for t in got]
+    for label, part, raw in zip(names.split(", "), parts, got):
+        if part is None:
+            return None, f"{label} is {describe(raw)}, expected a tensor"
+    return [p.to(torch.float32) for p in parts], None
 
 
 def check_online_step(online_step):
@@ -18,14 +29,21 @@ def check_online_step(online_step):
         ok, got = attempt(name, online_step, m.clone(), ell.clone(), x[:, j].clone())
         if not ok:
             return False
-        if not isinstance(got, (tuple, list)) or len(got) != 2:
-            return report(name, False, "return the pair (m_new, l_new)")
-        m, ell = (torch.as_tensor(t, dtype=torch.float32) for t in got)
+        pair, problem = _tensors(got, 2, "m_new, ell_new")
+        if problem:
+            return report(name, False, f"at step {j + 1}: {problem}")
+        m, ell = pair
+        if m.shape != x[:, j].shape or ell.shape != x[:, j].shape:
+            return report(name, False, f"at step {j + 1}: shapes {tuple(m.shape)} and {tuple(ell.shape)}, "
+                                       f"expected {tuple(x[:, j].shape)} like m, ell and x_j")
         if not torch.isfinite(ell).all():
             return report(name, False, f"ell became {ell.tolist()} at step {j + 1}: measure exp() against m_new")
     if not torch.equal(m, x.max(dim=1).values):
         return report(name, False, "after the last step m is not the maximum score")
-    return close(name, torch.exp(x - m[:, None]) / ell[:, None], torch.softmax(x, dim=1), atol=1e-5)
+    problem = difference(torch.exp(x - m[:, None]) / ell[:, None], torch.softmax(x, dim=1), atol=1e-5)
+    if problem:
+        return report(name, False, f"softmax from your final m and ell: {problem}")
+    return report(name, True)
 
 
 def check_causal_tiles(causal_tiles):
@@ -35,14 +53,18 @@ def check_causal_tiles(causal_tiles):
         ok, got = attempt(name, causal_tiles, n, block)
         if not ok:
             return False
+        count = as_number(got)
+        if count is None:
+            return report(name, False, f"returned {describe(got)} for n={n}, block={block}, expected a number")
         t = -(-n // block)  # ceil(n / block) blocks each way
-        if got != t * (t + 1) // 2:
+        if count != t * (t + 1) // 2:
             hint = " (the last block may be shorter: round the block count up)" if n % block else ""
             return report(name, False, f"got {got} for n={n}, block={block}; expected {t * (t + 1) // 2}{hint}")
     return report(name, True)
 
 
 def _softmax_state(x, v):
+    """(max m (N_q, 1), sum l (N_q, 1), unnormalised output a (N_q, D)) over the keys of x."""
     m = x.max(dim=-1, keepdim=True).values  # (N_q, 1)
     p = torch.exp(x - m)  # (N_q, N_k)
     return m, p.sum(dim=-1, keepdim=True), p @ v
@@ -57,18 +79,20 @@ def check_merge_softmax_states(merge):
         x[:, 12:] += shift
         v = torch.randn(30, 5, generator=g)  # values (N_k, D)
         one, two = _softmax_state(x[:, :12], v[:12]), _softmax_state(x[:, 12:], v[12:])
-        ok, got = attempt(name, merge, *one, *two)
+        ok, got = attempt(name, merge, *(t.clone() for t in (*one, *two)))
         if not ok:
             return False
-        if not isinstance(got, (tuple, list)) or len(got) != 3:
-            return report(name, False, "return the triple (m, l, a)")
-        m, ell, a = (torch.as_tensor(t, dtype=torch.float32) for t in got)
-        full_m, full_l, full_a = _softmax_state(x, v)
+        full = _softmax_state(x, v)
+        triple, problem = _tensors(got, 3, "m, l, a")
+        if problem:
+            return report(name, False, f"scores shifted by {shift:+.0f}: {problem}")
+        m, ell, a = triple
         if not torch.isfinite(a).all() or not torch.isfinite(ell).all():
             return report(name, False, f"non-finite result with scores shifted by {shift}: rescale by exp(m_i - m)")
-        for label, mine, want in (("m", m, full_m), ("l", ell, full_l), ("a", a, full_a)):
+        for label, mine, want in (("m", m, full[0]), ("l", ell, full[1]), ("a", a, full[2])):
             if mine.shape != want.shape:
-                return report(name, False, f"{label} has shape {tuple(mine.shape)}, expected {tuple(want.shape)}")
+                return report(name, False, f"{label} has shape {tuple(mine.shape)}, expected {tuple(want.shape)} "
+                                           f"with scores shifted by {shift:+.0f}")
             diff = (mine - want).abs().max().item()
             if not diff <= 1e-4 * max(1.0, want.abs().max().item()):
                 return report(name, False, f"{label} off by {diff:.3g} with scores shifted by {shift:+.0f}")

@@ -2,7 +2,7 @@
 
 import time
 
-from .harness import attempt, report
+from .harness import as_number, attempt, describe, report
 
 
 def check_forward_flops(flops):
@@ -15,11 +15,14 @@ def check_forward_flops(flops):
             return False
         B, H, n_q, n_k, d, causal = args
         expected = 4 * B * H * n_q * n_k * d / (2 if causal else 1)
-        if got is None or abs(got - expected) > 1e-9 * expected:
+        count = as_number(got)
+        if count is None:
+            return report(name, False, f"returned {describe(got)} for {args}, expected a number")
+        if not abs(count - expected) <= 1e-9 * expected:  # `not <=` also catches NaN
             hint = ""
-            if got and abs(got - 2 * expected) < 1e-9 * expected:
+            if abs(count - 2 * expected) < 1e-9 * expected:
                 hint = " (twice too many: halve it for causal)" if causal else " (twice too many)"
-            elif got and abs(2 * got - expected) < 1e-9 * expected:
+            elif abs(2 * count - expected) < 1e-9 * expected:
                 hint = " (half: there are two matmuls of 2 N_q N_k D each)"
             return report(name, False, f"got {got} for {args}, expected {expected:g}{hint}")
     return report(name, True)
@@ -40,7 +43,10 @@ def check_timer(median_time):
         return False
     if calls < 5:
         return report(name, False, f"fn was called {calls} time(s): warm up, then repeat")
-    if not isinstance(got, (int, float)) or not 0.008 <= got <= 0.016:
+    seconds = as_number(got)
+    if seconds is None:
+        return report(name, False, f"returned {describe(got)}, expected a number of seconds")
+    if not 0.008 <= seconds <= 0.016:
         return report(name, False, f"got {got!r} s for a call that usually takes 0.010 s "
                                    "(seconds? warm-up? the median, not the mean?)")
     return report(name, True)
