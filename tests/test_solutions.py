@@ -67,18 +67,25 @@ def test_solutions_pass_their_checks(path, capsys):
         assert len(lines) == 1 and lines[0].startswith("[correct]"), lines
 
 
+# Answers of the wrong kind: each must give one clean `[not yet]` line, never an exception.
+WRONG = {"None": None, "a float": 1.0, "NaN": float("nan"), "a (2, 3) tensor": torch.zeros(2, 3),
+         "a pair of Nones": (None, None), "a string": "answer"}
+
+
 @pytest.mark.parametrize("number", sorted(exercises.MODULES))
 def test_unattempted_and_wrong_answers_get_one_verdict_line(number, capsys):
     def todo(*args, **kwargs):
         raise NotImplementedError
 
-    def wrong(*args, **kwargs):
-        return None
-
     for check_name, check in checks_of(exercises.MODULES[number]).items():
         result, lines = run_check(check, todo, capsys)
         assert result is False and len(lines) == 1, (check_name, lines)
         assert lines[0].startswith("[not attempted]"), (check_name, lines)
-        result, lines = run_check(check, wrong, capsys)
-        assert result is False and len(lines) == 1, (check_name, lines)
-        assert VERDICT.match(lines[0]) and lines[0].startswith("[not yet]"), (check_name, lines)
+        for kind, value in WRONG.items():
+            def wrong(*args, _value=value, **kwargs):
+                torch.rand(3)  # a learner's answer may draw random numbers: still not the learner's RNG
+                return _value
+
+            result, lines = run_check(check, wrong, capsys)
+            assert result is False and len(lines) == 1, (check_name, kind, lines)
+            assert VERDICT.match(lines[0]) and lines[0].startswith("[not yet]"), (check_name, kind, lines)
