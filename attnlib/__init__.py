@@ -3,7 +3,7 @@
 `import attnlib` makes every concept module reachable: attnlib.core (scaled dot-product
 attention), masks, multihead, positional, blocks (encoder and decoder blocks), efficient
 (attention that scales), timing, bench (FLOPs, memory, sweeps), analysis (entropy and
-friends), viz (heatmaps), widgets (live explorers), data (embeddings and toy tasks),
+friends), validate, viz (heatmaps), widgets (live explorers), data (embeddings and toy tasks),
 models and train (tiny models and their training loop), exercises (one check module per
 notebook). Importing it changes no global setting: call attnlib.viz.use_style() to give
 your own matplotlib figures the series' look.
@@ -34,6 +34,7 @@ from . import (  # noqa: E402  (after the version check, on purpose)
     positional,
     timing,
     train,
+    validate,
     viz,
     widgets,
 )
@@ -45,5 +46,5 @@ __version__ = "0.1.0"
 __all__ = [
     "MultiHeadAttention", "analysis", "bench", "blocks", "core", "data", "efficient",
     "exercises", "masked_softmax", "masks", "models", "multihead", "positional",
-    "scaled_dot_product_attention", "timing", "train", "viz", "widgets",
+    "scaled_dot_product_attention", "timing", "train", "validate", "viz", "widgets",
 ]

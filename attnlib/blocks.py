@@ -23,41 +23,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .multihead import (
-    MultiHeadAttention,
-    check_key_mask,
-    check_multihead_mask,
-    renamed_key_mask,
-)
+from . import validate
+from .multihead import MultiHeadAttention
 
 ACTIVATIONS = {"relu": F.relu, "gelu": F.gelu}
-
-
-def _check_sizes(embed_dim, num_heads, ff_dim, dropout, activation):
-    for name, value in (("embed_dim", embed_dim), ("num_heads", num_heads), ("ff_dim", ff_dim)):
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-        if value < 1:
-            raise ValueError(f"{name} must be at least 1, got {name}={value}")
-    if embed_dim % num_heads != 0:
-        raise ValueError(
-            f"embed_dim must be divisible by num_heads, got embed_dim={embed_dim}, "
-            f"num_heads={num_heads}"
-        )
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"dropout must be in [0, 1), got dropout={dropout}")
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be 'relu' or 'gelu', got activation={activation!r}")
-
-
-def _check_x(name, x, embed_dim):
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
-    if x.dim() != 3 or x.shape[-1] != embed_dim:
-        raise ValueError(
-            f"{name} must have shape (B, N, E) = (B, N, {embed_dim}) (batch first), "
-            f"got shape {tuple(x.shape)}"
-        )
 
 
 class FeedForward(nn.Module):
@@ -65,7 +34,10 @@ class FeedForward(nn.Module):
 
     def __init__(self, embed_dim, ff_dim, dropout=0.0, activation="relu", *, bias=True):
         super().__init__()
-        _check_sizes(embed_dim, 1, ff_dim, dropout, activation)
+        validate.positive_int("embed_dim", embed_dim)
+        validate.positive_int("ff_dim", ff_dim)
+        validate.probability("dropout", dropout)
+        validate.one_of("activation", activation, tuple(ACTIVATIONS))
         self.activation = activation
         self.linear1 = nn.Linear(embed_dim, ff_dim, bias=bias)  # E -> ff_dim
         self.dropout = nn.Dropout(dropout)
@@ -86,8 +58,7 @@ class EncoderBlock(nn.Module):
 
     def __init__(self, embed_dim, num_heads, ff_dim, dropout=0.0, norm_first=False,
                  activation="relu", layer_norm_eps=1e-5, *, bias=True):
-        super().__init__()
-        _check_sizes(embed_dim, num_heads, ff_dim, dropout, activation)
+        super().__init__()  # MultiHeadAttention and FeedForward check the sizes
         self.embed_dim, self.num_heads, self.norm_first = embed_dim, num_heads, norm_first
         self.self_attn = MultiHeadAttention(embed_dim, num_heads, bias=bias, dropout=dropout)
         self.ff = FeedForward(embed_dim, ff_dim, dropout, activation, bias=bias)
@@ -102,8 +73,8 @@ class EncoderBlock(nn.Module):
         key_mask (B, N) bool, True = real token, e.g. attnlib.masks.padding(lengths, N).
         Returns (B, N, E)."""
         if key_padding_mask is not None:
-            raise TypeError(renamed_key_mask("key_padding_mask", "key_mask"))
-        _check_x("x", x, self.embed_dim)
+            raise validate.padding_keyword("key_padding_mask", "key_mask")
+        validate.sequence("x", x, self.embed_dim)
         if self.norm_first:
             x = x + self._self_attention(self.norm1(x), mask, key_mask)
             x = x + self.dropout2(self.ff(self.norm2(x)))
@@ -145,8 +116,7 @@ class DecoderBlock(nn.Module):
 
     def __init__(self, embed_dim, num_heads, ff_dim, dropout=0.0, norm_first=False,
                  activation="relu", layer_norm_eps=1e-5, *, bias=True):
-        super().__init__()
-        _check_sizes(embed_dim, num_heads, ff_dim, dropout, activation)
+        super().__init__()  # MultiHeadAttention and FeedForward check the sizes
         self.embed_dim, self.num_heads, self.norm_first = embed_dim, num_heads, norm_first
         self.self_attn = MultiHeadAttention(embed_dim, num_heads, bias=bias, dropout=dropout)
         self.cross_attn = MultiHeadAttention(embed_dim, num_heads, bias=bias, dropout=dropout)
@@ -170,21 +140,22 @@ class DecoderBlock(nn.Module):
         bool, True = real token, e.g. attnlib.masks.padding(lengths, N).
         """
         if self_key_padding_mask is not None:
-            raise TypeError(renamed_key_mask("self_key_padding_mask", "self_key_mask"))
+            raise validate.padding_keyword("self_key_padding_mask", "self_key_mask")
         if memory_key_padding_mask is not None:
-            raise TypeError(renamed_key_mask("memory_key_padding_mask", "memory_key_mask"))
-        _check_x("x", x, self.embed_dim)
-        _check_x("memory", memory, self.embed_dim)
+            raise validate.padding_keyword("memory_key_padding_mask", "memory_key_mask")
+        validate.sequence("x", x, self.embed_dim)
+        validate.sequence("memory", memory, self.embed_dim)
         if memory.shape[0] != x.shape[0]:
             raise ValueError(
                 "memory must have the same batch size B as x: got x of shape "
                 f"{tuple(x.shape)} and memory of shape {tuple(memory.shape)}"
             )
         (B, N, _), N_mem, H = x.shape, memory.shape[1], self.num_heads
-        check_multihead_mask("self_mask", self_mask, B, H, N, N, key_name="self_key_mask")
-        check_multihead_mask("memory_mask", memory_mask, B, H, N, N_mem, key_name="memory_key_mask")
-        check_key_mask("self_key_mask", self_key_mask, B, N)
-        check_key_mask("memory_key_mask", memory_key_mask, B, N_mem)
+        validate.multihead_mask("self_mask", self_mask, B, H, N, N, key_name="self_key_mask")
+        validate.multihead_mask("memory_mask", memory_mask, B, H, N, N_mem,
+                                key_name="memory_key_mask")
+        validate.key_mask("self_key_mask", self_key_mask, B, N)
+        validate.key_mask("memory_key_mask", memory_key_mask, B, N_mem)
         if self.norm_first:
             x = x + self._self_attention(self.norm1(x), self_mask, self_key_mask)
             x = x + self._cross_attention(self.norm2(x), memory, memory_mask, memory_key_mask)

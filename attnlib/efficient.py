@@ -24,16 +24,10 @@ import warnings
 import torch
 import torch.nn.functional as F
 
-from .core import check_qkv, masked_softmax
+from . import validate
+from .core import masked_softmax
 
 # ---------------------------------------------------------------- small helpers
-
-
-def _check_positive_int(name, value):
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value <= 0:
-        raise ValueError(f"{name} must be a positive int, got {value}")
 
 
 def _scale(q):
@@ -58,7 +52,7 @@ def _causal_keep(q_start, q_end, k_start, k_end, device):
 
 def naive_attention(q, k, v, causal=False):
     """softmax(q k^T / sqrt(D)) v, materialising the full (N_q, N_k) matrix."""
-    check_qkv(q, k, v)
+    validate.qkv(q, k, v)
     scores = (q @ k.transpose(-2, -1)) * _scale(q)  # (B, H, N_q, N_k)
     if causal:
         keep = _causal_keep(0, q.shape[-2], 0, k.shape[-2], q.device)  # (N_q, N_k)
@@ -75,8 +69,8 @@ def chunked_queries(q, k, v, chunk_size, causal=False):
 
     Softmax runs along each row, and each row sees every key, so rows are independent.
     """
-    check_qkv(q, k, v)
-    _check_positive_int("chunk_size", chunk_size)
+    validate.qkv(q, k, v)
+    validate.positive_int("chunk_size", chunk_size)
     n_q, n_k = q.shape[-2], k.shape[-2]
     scale = _scale(q)
     out = q.new_empty(_out_shape(q, k, v))  # (B, H, N_q, D_v)
@@ -99,8 +93,8 @@ def chunked_keys_wrong(q, k, v, chunk_size):
     Each chunk's weights sum to 1, so with C chunks the weights sum to C, and a chunk
     of weak keys counts as much as a chunk of strong ones. Exact only when C == 1.
     """
-    check_qkv(q, k, v)
-    _check_positive_int("chunk_size", chunk_size)
+    validate.qkv(q, k, v)
+    validate.positive_int("chunk_size", chunk_size)
     scale = _scale(q)
     out = torch.zeros(_out_shape(q, k, v), dtype=q.dtype, device=q.device)
     for start in range(0, k.shape[-2], chunk_size):
@@ -142,8 +136,8 @@ def chunked_keys(q, k, v, chunk_size, causal=False):
     Keeps a running max m, denominator denom and numerator acc per query row; memory
     O(N_q x chunk_size) for the scores.
     """
-    check_qkv(q, k, v)
-    _check_positive_int("chunk_size", chunk_size)
+    validate.qkv(q, k, v)
+    validate.positive_int("chunk_size", chunk_size)
     n_q, n_k = q.shape[-2], k.shape[-2]
     scale = _scale(q)
     out_shape = _out_shape(q, k, v)  # (B, H, N_q, D_v)
@@ -170,10 +164,9 @@ def online_softmax(x):
         d_j = d_{j-1} * exp(m_{j-1} - m_j) + exp(x_j - m_j)
     then softmax(x)_i = exp(x_i - m_N) / d_N. One pass gives the max and the sum.
     """
-    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
-        raise TypeError("online_softmax needs a floating-point tensor")
-    if x.dim() == 0 or x.shape[-1] == 0:
-        raise ValueError(f"online_softmax needs a non-empty last dimension, got {tuple(x.shape)}")
+    validate.floating_tensor("x", x, 1, "(..., N)")
+    if x.shape[-1] == 0:
+        raise ValueError(f"x must have a non-empty last dimension N, got shape {tuple(x.shape)}")
     m = torch.full(x.shape[:-1], float("-inf"), dtype=x.dtype, device=x.device)  # (...,)
     d = torch.zeros(x.shape[:-1], dtype=x.dtype, device=x.device)  # (...,)
     for j in range(x.shape[-1]):
@@ -196,9 +189,9 @@ def flash_attention(q, k, v, block_q=64, block_k=64, causal=False):
     the online softmax. Only (block_q, block_k) scores exist at any time, so memory
     grows linearly in N. With causal=True, tiles entirely above the diagonal are skipped.
     """
-    check_qkv(q, k, v)
-    _check_positive_int("block_q", block_q)
-    _check_positive_int("block_k", block_k)
+    validate.qkv(q, k, v)
+    validate.positive_int("block_q", block_q)
+    validate.positive_int("block_k", block_k)
     n_q, n_k = q.shape[-2], k.shape[-2]
     scale = _scale(q)
     out_shape = _out_shape(q, k, v)  # (B, H, N_q, D_v)
@@ -233,17 +226,11 @@ def sliding_window_attention(q, k, v, window, block_size=64):
     s-window..e-1+window, so each block builds a (block_size, block_size + 2 * window)
     tile of scores. Memory O(N x window), never N x N.
     """
-    check_qkv(q, k, v)
-    if not isinstance(window, int) or isinstance(window, bool):
-        raise TypeError(f"window must be an int, got {type(window).__name__}")
-    if window < 0:
-        raise ValueError(f"window must be >= 0, got {window}")
-    _check_positive_int("block_size", block_size)
+    validate.qkv(q, k, v)
+    validate.positive_int("window", window, minimum=0)
+    validate.positive_int("block_size", block_size)
+    validate.same_length("sliding_window_attention", q, k)
     n = q.shape[-2]
-    if k.shape[-2] != n:
-        raise ValueError(
-            f"sliding_window_attention needs N_q == N_k, got N_q={n}, N_k={k.shape[-2]}"
-        )
     scale = _scale(q)
     out = q.new_empty(_out_shape(q, k, v))  # (B, H, N, D_v)
     for start in range(0, n, block_size):
@@ -271,7 +258,7 @@ def linear_attention(q, k, v):
     Cost O(N D D_v) instead of O(N^2 D): the (D, D_v) summary phi(k)^T v is shared by
     every query. Not equal to softmax attention: it is a different model.
     """
-    check_qkv(q, k, v)
+    validate.qkv(q, k, v)
     phi_q, phi_k = elu_feature_map(q), elu_feature_map(k)  # (B, H, N_q, D), (B, H, N_k, D)
     kv = phi_k.transpose(-2, -1) @ v  # (B, H, D, D_v)
     z = phi_k.sum(dim=-2)  # (B, H, D)
@@ -288,10 +275,9 @@ def linear_attention_causal(q, k, v):
         out_i = phi(q_i) S_i / (phi(q_i) . z_i)
     Needs N_q == N_k. Memory O(D x D_v) for the state, whatever N is.
     """
-    check_qkv(q, k, v)
+    validate.qkv(q, k, v)
+    validate.same_length("linear_attention_causal", q, k)
     n = q.shape[-2]
-    if k.shape[-2] != n:
-        raise ValueError(f"linear_attention_causal needs N_q == N_k, got N_q={n}, N_k={k.shape[-2]}")
     phi_q, phi_k = elu_feature_map(q), elu_feature_map(k)
     out_shape = _out_shape(q, k, v)  # (B, H, N, D_v)
     lead = out_shape[:-2]
@@ -313,7 +299,7 @@ def linear_attention_quadratic(q, k, v, causal=False):
 
     Builds the (N_q, N_k) matrix on purpose: it is the check for the two linear forms.
     """
-    check_qkv(q, k, v)
+    validate.qkv(q, k, v)
     A = elu_feature_map(q) @ elu_feature_map(k).transpose(-2, -1)  # (B, H, N_q, N_k)
     if causal:
         A = A * _causal_keep(0, q.shape[-2], 0, k.shape[-2], q.device)
@@ -344,9 +330,8 @@ def sdpa_backend(q, k, v, backend, causal=False):
     """
     from torch.nn.attention import sdpa_kernel
 
-    if backend not in SDPA_BACKENDS:
-        raise ValueError(f"unknown SDPA backend {backend!r}; choose one of {SDPA_BACKENDS}")
-    check_qkv(q, k, v)
+    validate.one_of("backend", backend, SDPA_BACKENDS)
+    validate.qkv(q, k, v)
     try:
         with warnings.catch_warnings():
             # PyTorch warns with each reason before raising; the error below says it all.
@@ -400,7 +385,7 @@ def flex_attention(q, k, v, mask_mod_name, compile=False):
     eager, unfused reference (it builds the scores, fine for checking, not for speed);
     compile=True wraps it in torch.compile (a fused kernel; the first call compiles).
     """
-    check_qkv(q, k, v)
+    validate.qkv(q, k, v)
     if q.dim() != 4 or k.dim() != 4 or v.dim() != 4:
         raise ValueError(
             f"flex_attention needs 4-D (B, H, N, D) inputs, got {tuple(q.shape)}, "

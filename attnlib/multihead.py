@@ -12,65 +12,8 @@ Notation: B batch, N_q / N_k sequence lengths, E model width, H heads, D = E // 
 import torch
 from torch import nn
 
+from . import validate
 from .core import scaled_dot_product_attention
-
-
-def renamed_key_mask(old, new):
-    """The message for a PyTorch-style padding keyword that attnlib does not take."""
-    return (
-        f"{old} is not an attnlib argument: attnlib uses {new}, a (B, N) bool mask with "
-        "True = a real token that may be attended (what attnlib.masks.padding returns). "
-        "A PyTorch-style mask with True = padding converts with "
-        f"attnlib.masks.from_mha_key_padding_mask({old})."
-    )
-
-
-def check_key_mask(name, key_mask, B, N_k):
-    """Raise unless key_mask is None or a (B, N_k) bool tensor (True = real token)."""
-    if key_mask is None:
-        return
-    if not isinstance(key_mask, torch.Tensor) or key_mask.dtype != torch.bool:
-        got = key_mask.dtype if isinstance(key_mask, torch.Tensor) else type(key_mask).__name__
-        raise TypeError(
-            f"{name} must be a boolean tensor with True = a real token that may be attended "
-            f"(as from attnlib.masks.padding), got {got}"
-        )
-    if tuple(key_mask.shape) != (B, N_k):
-        raise ValueError(
-            f"{name} must have shape (B, N_k) = {(B, N_k)}, got {tuple(key_mask.shape)}"
-        )
-
-
-def check_multihead_mask(name, mask, B, H, N_q, N_k, key_name="key_mask"):
-    """Raise unless mask is None, or bool/float of shape (N_q, N_k), (B, N_q, N_k) or
-    (B, H, N_q, N_k), where B and H may be 1. key_name: where a (B, N_k) mask belongs."""
-    if mask is None:
-        return
-    if not isinstance(mask, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(mask).__name__}")
-    if mask.dtype != torch.bool and not mask.is_floating_point():
-        raise TypeError(
-            f"{name} must be boolean (True = may attend) or floating (added to the scores), "
-            f"got dtype {mask.dtype}"
-        )
-    shape = tuple(mask.shape)
-    fits = shape[-2:] == (N_q, N_k) and (
-        mask.dim() == 2
-        or (mask.dim() == 3 and shape[0] in (1, B))
-        or (mask.dim() == 4 and shape[0] in (1, B) and shape[1] in (1, H))
-    )
-    if not fits:
-        hint = ""
-        if mask.dim() >= 2 and shape[0] == B and shape[-1] == N_k and set(shape[1:-1]) <= {1}:
-            hint = (
-                " A (B, N_k) mask of real tokens, such as attnlib.masks.padding(lengths, N_k), "
-                f"goes in {key_name}."
-            )
-        raise ValueError(
-            f"{name} of shape {shape} does not fit: {name} must have shape (N_q, N_k) = "
-            f"{(N_q, N_k)}, (B, N_q, N_k) = {(B, N_q, N_k)} or (B, H, N_q, N_k) = "
-            f"{(B, H, N_q, N_k)}, where B and H may be 1.{hint}"
-        )
 
 
 class MultiHeadAttention(nn.Module):
@@ -78,16 +21,11 @@ class MultiHeadAttention(nn.Module):
 
     def __init__(self, embed_dim, num_heads, *, kdim=None, vdim=None, bias=True, dropout=0.0):
         super().__init__()
-        if embed_dim <= 0 or num_heads <= 0:
-            raise ValueError(
-                f"embed_dim and num_heads must be positive, got embed_dim={embed_dim}, "
-                f"num_heads={num_heads}"
-            )
-        if embed_dim % num_heads != 0:
-            raise ValueError(
-                f"embed_dim must be divisible by num_heads, got embed_dim={embed_dim}, "
-                f"num_heads={num_heads} (remainder {embed_dim % num_heads})"
-            )
+        validate.heads(embed_dim, num_heads)
+        for name, dim in (("kdim", kdim), ("vdim", vdim)):
+            if dim is not None:
+                validate.positive_int(name, dim)
+        validate.probability("dropout", dropout)
         self.embed_dim, self.num_heads = embed_dim, num_heads
         self.head_dim = embed_dim // num_heads
         self.kdim = embed_dim if kdim is None else kdim
@@ -121,14 +59,14 @@ class MultiHeadAttention(nn.Module):
         nothing gets zero weights and a zero output.
         """
         if key_padding_mask is not None:
-            raise TypeError(renamed_key_mask("key_padding_mask", "key_mask"))
+            raise validate.padding_keyword("key_padding_mask", "key_mask")
         key = query if key is None else key
         value = key if value is None else value
-        self._check_inputs(query, key, value)
+        validate.multihead_qkv(query, key, value, self.embed_dim, self.kdim, self.vdim)
         B, N_q, _ = query.shape
         N_k = key.shape[1]
-        check_multihead_mask("mask", mask, B, self.num_heads, N_q, N_k)
-        check_key_mask("key_mask", key_mask, B, N_k)
+        validate.multihead_mask("mask", mask, B, self.num_heads, N_q, N_k)
+        validate.key_mask("key_mask", key_mask, B, N_k)
 
         q = self.split_heads(self.q_proj(query))  # (B, H, N_q, D)
         k = self.split_heads(self.k_proj(key))  # (B, H, N_k, D)
@@ -148,38 +86,6 @@ class MultiHeadAttention(nn.Module):
         p = self.dropout if self.training else 0.0
         out, weights = scaled_dot_product_attention(q, k, v, mask, dropout_p=p)
         return self.out_proj(self.merge_heads(out)), weights  # (B, N_q, E), (B, H, N_q, N_k)
-
-    def _check_inputs(self, query, key, value):
-        for name, t, width in (
-            ("query", query, self.embed_dim),
-            ("key", key, self.kdim),
-            ("value", value, self.vdim),
-        ):
-            if not isinstance(t, torch.Tensor):
-                raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
-            if not t.is_floating_point():
-                raise TypeError(f"{name} must be a floating-point tensor, got dtype {t.dtype}")
-            if t.dim() != 3:
-                raise ValueError(
-                    f"{name} must have 3 dimensions (B, N, {width}) (batch first), "
-                    f"got shape {tuple(t.shape)}"
-                )
-            if t.shape[-1] != width:
-                raise ValueError(
-                    f"{name} must have last dimension {width}, got shape {tuple(t.shape)}"
-                )
-            if t.shape[1] == 0:
-                raise ValueError(f"{name} is an empty sequence: shape {tuple(t.shape)}")
-        if not query.shape[0] == key.shape[0] == value.shape[0]:
-            raise ValueError(
-                "query, key and value must have the same batch size B: got shapes "
-                f"{tuple(query.shape)}, {tuple(key.shape)}, {tuple(value.shape)}"
-            )
-        if key.shape[1] != value.shape[1]:
-            raise ValueError(
-                "key and value must have the same sequence length N_k: got shapes "
-                f"{tuple(key.shape)}, {tuple(value.shape)}"
-            )
 
     # ------------------------------------------------------------ to and from PyTorch
 

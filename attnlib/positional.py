@@ -17,18 +17,7 @@ import math
 import torch
 from torch import nn
 
-
-def _check_int(name, value, minimum=1):
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
-
-
-def _check_base(base):
-    if not isinstance(base, (int, float)) or isinstance(base, bool) or base <= 1:
-        raise ValueError(f"base must be a number greater than 1, got {base!r}")
-
+from . import validate
 
 # ---------------------------------------------------------------- absolute positions
 
@@ -43,9 +32,9 @@ def sinusoidal(n, dim, base=10000.0, *, dtype=torch.float32, device=None):
     ceil(dim / 2) sine columns and floor(dim / 2) cosine columns.
     For an even `dim`, PE[p] . PE[p + k] = sum_i cos(k / base^(2i / dim)) depends only on k.
     """
-    _check_int("n", n)
-    _check_int("dim", dim)
-    _check_base(base)
+    validate.positive_int("n", n)
+    validate.positive_int("dim", dim)
+    validate.greater_than("base", base, 1)
     position = torch.arange(n, dtype=torch.float64)  # (N,)
     two_i = torch.arange(0, dim, 2, dtype=torch.float64)  # (ceil(dim / 2),): 0, 2, 4, ...
     angles = position[:, None] / base ** (two_i / dim)  # (N, ceil(dim / 2))
@@ -63,20 +52,15 @@ class LearnedPositionalEmbedding(nn.Module):
 
     def __init__(self, max_len, dim):
         super().__init__()
-        _check_int("max_len", max_len)
-        _check_int("dim", dim)
+        validate.positive_int("max_len", max_len)
+        validate.positive_int("dim", dim)
         self.max_len, self.dim = max_len, dim
         self.table = nn.Parameter(torch.empty(max_len, dim))  # (max_len, E)
         nn.init.normal_(self.table, std=0.02)
 
     def forward(self, x):
         """x (B, N, E) -> x + table[:N], (B, N, E)"""
-        if not isinstance(x, torch.Tensor):
-            raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
-        if x.dim() != 3 or x.shape[-1] != self.dim:
-            raise ValueError(
-                f"x must have shape (B, N, {self.dim}), got shape {tuple(x.shape)}"
-            )
+        validate.sequence("x", x, self.dim)
         n = x.shape[1]
         if n > self.max_len:
             raise ValueError(
@@ -98,8 +82,8 @@ def rope_angles(positions, dim, base=10000.0):
     positions (..., N) int or float; returns (..., N, dim // 2), in float64 if positions
     is float64, else float32.
     """
-    _check_int("dim", dim)
-    _check_base(base)
+    validate.positive_int("dim", dim)
+    validate.greater_than("base", base, 1)
     if dim % 2 != 0:
         raise ValueError(f"dim must be even for RoPE, got dim={dim}")
     positions = torch.as_tensor(positions)
@@ -125,12 +109,7 @@ def apply_rope(x, positions=None, base=10000.0):
     x (..., N, D) with D even; positions: default arange(N), or an int/float tensor of
     shape (N,) or broadcastable to x.shape[:-1] = (..., N).
     """
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
-    if not x.is_floating_point():
-        raise TypeError(f"x must be a floating-point tensor, got dtype {x.dtype}")
-    if x.dim() < 2:
-        raise ValueError(f"x must have shape (..., N, D), got shape {tuple(x.shape)}")
+    validate.floating_tensor("x", x, 2, "(..., N, D)")
     n, d = x.shape[-2], x.shape[-1]
     if d % 2 != 0:
         raise ValueError(
@@ -168,7 +147,7 @@ def alibi_slopes(num_heads, *, dtype=torch.float32, device=None):
     below H: the P slopes for P heads, then every other slope of the 2P-head
     sequence (the 1st, 3rd, 5th, ...) until there are H.
     """
-    _check_int("num_heads", num_heads)
+    validate.positive_int("num_heads", num_heads)
     return torch.tensor(_slopes(num_heads), dtype=dtype, device=device)
 
 
@@ -193,9 +172,9 @@ def alibi_bias(num_heads, n_q, n_k=None, *, dtype=torch.float32, device=None):
     `alibi_bias(H, n_k)[:, -n_q:]`.
     """
     n_k = n_q if n_k is None else n_k
-    _check_int("num_heads", num_heads)
-    _check_int("n_q", n_q)
-    _check_int("n_k", n_k)
+    validate.positive_int("num_heads", num_heads)
+    validate.positive_int("n_q", n_q)
+    validate.positive_int("n_k", n_k)
     slopes = alibi_slopes(num_heads, dtype=torch.float64)  # (H,)
     i = torch.arange(n_q, dtype=torch.float64)[:, None]  # (N_q, 1)
     j = torch.arange(n_k, dtype=torch.float64)[None, :]  # (1, N_k)
@@ -213,9 +192,9 @@ def relative_position_index(n_q, n_k, max_distance, *, device=None):
     Row i, column j names which of the 2k + 1 learned vectors a_ij query i uses for
     key j: distances further than k apart share the vector at the edge.
     """
-    _check_int("n_q", n_q)
-    _check_int("n_k", n_k)
-    _check_int("max_distance", max_distance, minimum=0)
+    validate.positive_int("n_q", n_q)
+    validate.positive_int("n_k", n_k)
+    validate.positive_int("max_distance", max_distance, minimum=0)
     i = torch.arange(n_q, device=device)[:, None]  # (N_q, 1)
     j = torch.arange(n_k, device=device)[None, :]  # (1, N_k)
     return (j - i).clamp(-max_distance, max_distance) + max_distance  # (N_q, N_k)
@@ -233,20 +212,16 @@ class RelativePositionScores(nn.Module):
 
     def __init__(self, max_distance, head_dim):
         super().__init__()
-        _check_int("max_distance", max_distance, minimum=0)
-        _check_int("head_dim", head_dim)
+        validate.positive_int("max_distance", max_distance, minimum=0)
+        validate.positive_int("head_dim", head_dim)
         self.max_distance, self.head_dim = max_distance, head_dim
         self.table = nn.Embedding(2 * max_distance + 1, head_dim)  # row r: w[r - k], (2k+1, D)
 
     def forward(self, q, n_k):
         """q (..., N_q, D), n_k int -> scores (..., N_q, N_k)"""
-        if not isinstance(q, torch.Tensor):
-            raise TypeError(f"q must be a torch.Tensor, got {type(q).__name__}")
-        if q.dim() < 2 or q.shape[-1] != self.head_dim:
-            raise ValueError(
-                f"q must have shape (..., N_q, {self.head_dim}), got shape {tuple(q.shape)}"
-            )
-        _check_int("n_k", n_k)
+        validate.floating_tensor("q", q, 2, "(..., N_q, D)")
+        validate.last_dim("q", q, self.head_dim, f"(..., N_q, {self.head_dim})")
+        validate.positive_int("n_k", n_k)
         n_q = q.shape[-2]
         index = relative_position_index(n_q, n_k, self.max_distance, device=q.device)
         # q_i . w_r for every query i and every distance r, then pick r = index[i, j].

@@ -1,5 +1,6 @@
 """attnlib.scaled_dot_product_attention against F.scaled_dot_product_attention."""
 
+import inspect
 import math
 
 import pytest
@@ -8,7 +9,17 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from attnlib import masked_softmax, scaled_dot_product_attention
+from attnlib import (
+    blocks,
+    core,
+    efficient,
+    masked_softmax,
+    masks,
+    multihead,
+    positional,
+    scaled_dot_product_attention,
+    validate,
+)
 
 TOL = {torch.float32: 1e-5, torch.float64: 1e-10}
 
@@ -130,3 +141,89 @@ def test_bad_masks():
         scaled_dot_product_attention(q, q, q, torch.ones(3, 3, dtype=torch.long))
     with pytest.raises(ValueError, match="dropout_p"):
         scaled_dot_product_attention(q, q, q, dropout_p=1.5)
+
+
+def test_key_mask_as_core_mask_hints_at_the_broadcast():
+    q, k = torch.randn(2, 3, 4), torch.randn(2, 5, 4)
+    key_mask = masks.padding([5, 2], 5)  # (B, N_k)
+    with pytest.raises(ValueError, match=r"mask of shape \(2, 5\) does not broadcast.*\(2, 3, 5\)"
+                                         r".*mask\[:, None, :\]"):
+        scaled_dot_product_attention(q, k, k, key_mask)
+    _, w = scaled_dot_product_attention(q, k, k, key_mask[:, None, :])  # (B, 1, N_k)
+    assert w[1, :, 2:].abs().max().item() == 0.0
+
+
+# ---------------------------------------------------------------- validate: checks in one place
+
+
+def _long(*shape):
+    return torch.ones(shape, dtype=torch.long)
+
+
+@pytest.mark.parametrize(
+    "call, error, words",
+    [
+        (lambda: validate.positive_int("n", 0), ValueError, ["n must be at least 1, got 0"]),
+        (lambda: validate.positive_int("n", True), TypeError, ["n must be an int, got bool"]),
+        (lambda: validate.positive_int("window", -1, minimum=0), ValueError,
+         ["window must be at least 0, got -1"]),
+        (lambda: validate.greater_than("base", 1, 1), ValueError,
+         ["base must be a number greater than 1, got 1"]),
+        (lambda: validate.probability("dropout", 1.0), ValueError, ["dropout must be in [0, 1), got 1.0"]),
+        (lambda: validate.one_of("activation", "tanh", ("relu", "gelu")), ValueError,
+         ["activation must be one of 'relu', 'gelu'; got 'tanh'"]),
+        (lambda: validate.heads(10, 3), ValueError, ["embed_dim=10", "num_heads=3", "remainder 1"]),
+        (lambda: validate.tensor("x", [1.0]), TypeError, ["x must be a torch.Tensor, got list"]),
+        (lambda: validate.bool_tensor("keep", torch.ones(2)), TypeError,
+         ["keep must be a boolean tensor, got torch.float32"]),
+        (lambda: validate.floating_tensor("q", _long(3)), TypeError,
+         ["q must be a floating-point tensor, got dtype torch.int64"]),
+        (lambda: validate.floating_tensor("q", torch.ones(3), 2, "(..., N, D)"), ValueError,
+         ["q must have at least 2 dimensions (..., N, D), got shape (3,)"]),
+        (lambda: validate.ndim("key_mask", torch.ones(2, 3, 4), 2, "(B, N_k)"), ValueError,
+         ["key_mask must have 2 dimensions (B, N_k), got shape (2, 3, 4)"]),
+        (lambda: validate.last_dim("q", torch.ones(2, 5), 4, "(..., N_q, 4)"), ValueError,
+         ["q must have shape (..., N_q, 4), got shape (2, 5)"]),
+        (lambda: validate.sequence("x", torch.ones(2, 3, 5), 4), ValueError,
+         ["x must have shape (B, N, 4) (batch first), got shape (2, 3, 5)"]),
+        (lambda: validate.sequence("x", torch.ones(2, 0, 4), 4), ValueError,
+         ["x is an empty sequence", "(2, 0, 4)"]),
+        (lambda: validate.same_length("f", torch.ones(3, 4), torch.ones(5, 4)), ValueError,
+         ["f needs N_q == N_k, got N_q=3, N_k=5"]),
+        (lambda: validate.qkv(torch.ones(3, 4), torch.ones(3, 4, device="meta"), torch.ones(3, 4)),
+         ValueError, ["q, k, v must be on one device, got cpu, meta, cpu"]),
+        (lambda: validate.key_mask("key_mask", torch.ones(2, 3, dtype=torch.bool), 2, 4), ValueError,
+         ["key_mask must have shape (B, N_k) = (2, 4), got (2, 3)"]),
+        (lambda: validate.key_mask("memory_key_mask", torch.ones(2, 4), 2, 4), TypeError,
+         ["memory_key_mask must be a boolean tensor (True = a real token", "got torch.float32"]),
+        (lambda: validate.multihead_mask("mask", torch.ones(2, 5, dtype=torch.bool), 2, 2, 3, 5),
+         ValueError, ["mask of shape (2, 5) does not fit", "(N_q, N_k) = (3, 5)", "goes in key_mask"]),
+        (lambda: validate.mask(torch.ones(4, 3), (3, 3)), ValueError,
+         ["mask of shape (4, 3) does not broadcast", "(3, 3)"]),
+        (lambda: validate.keep_or_additive("attn_mask", _long(3, 3)), TypeError,
+         ["attn_mask must be boolean (True = may attend)", "torch.int64"]),
+    ],
+)
+def test_validate_messages_name_the_argument_and_what_it_got(call, error, words):
+    with pytest.raises(error) as e:
+        call()
+    for word in words:
+        assert word in str(e.value)
+
+
+def test_validate_accepts_good_input():
+    validate.positive_int("n", 0, minimum=0)
+    validate.probability("dropout", 0)
+    validate.multihead_mask("mask", None, 2, 2, 3, 5)
+    validate.multihead_mask("mask", torch.zeros(1, 2, 3, 5), 2, 2, 3, 5)
+    validate.key_mask("key_mask", None, 2, 5)
+    validate.key_mask("key_mask", masks.padding([5, 1], 5), 2, 5)
+    validate.mask(torch.ones(3, dtype=torch.bool), (2, 4, 3))
+    err = validate.padding_keyword("key_padding_mask", "key_mask")
+    assert isinstance(err, TypeError) and "from_mha_key_padding_mask(key_padding_mask)" in str(err)
+
+
+def test_no_module_keeps_its_own_copy_of_the_checks():
+    for module in (core, masks, multihead, blocks, positional, efficient):
+        source = inspect.getsource(module)
+        assert "def _check" not in source and "def check_" not in source, module.__name__

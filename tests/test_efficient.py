@@ -155,7 +155,7 @@ def test_linear_attention_is_not_softmax_attention():
 @pytest.mark.parametrize("bad", [0, -1])
 def test_chunk_size_must_be_positive(bad):
     q, k, v = qkv(8, 8)
-    with pytest.raises(ValueError, match="chunk_size must be a positive int"):
+    with pytest.raises(ValueError, match="chunk_size must be at least 1, got "):
         E.chunked_queries(q, k, v, bad)
     with pytest.raises(ValueError, match="chunk_size"):
         E.chunked_keys(q, k, v, bad)
@@ -171,13 +171,13 @@ def test_other_bad_inputs():
     q, k, v = qkv(8, 8)
     with pytest.raises(TypeError, match="chunk_size must be an int"):
         E.chunked_queries(q, k, v, 2.5)
-    with pytest.raises(ValueError, match="window must be >= 0"):
+    with pytest.raises(ValueError, match="window must be at least 0, got -1"):
         E.sliding_window_attention(q, k, v, -1)
     with pytest.raises(ValueError, match="N_q == N_k"):
         E.sliding_window_attention(q[..., :5, :], k, v, 2)
     with pytest.raises(ValueError, match="N_q == N_k"):
         E.linear_attention_causal(q[..., :5, :], k, v)
-    with pytest.raises(ValueError, match="last dimension"):  # from core.check_qkv
+    with pytest.raises(ValueError, match="last dimension"):  # from validate.qkv
         E.flash_attention(q, k[..., :3], v)
     with pytest.raises(TypeError, match="floating-point"):
         E.naive_attention(q.long(), k, v)
@@ -188,7 +188,7 @@ def test_other_bad_inputs():
 
 def test_unknown_backend_name():
     q, k, v = qkv(8, 8)
-    with pytest.raises(ValueError, match="unknown SDPA backend 'fast'"):
+    with pytest.raises(ValueError, match="backend must be one of 'math', 'efficient', 'flash', 'cudnn'; got 'fast'"):
         E.sdpa_backend(q, k, v, "fast")
 
 
@@ -225,6 +225,52 @@ def test_sdpa_backends_on_gpu():
 def test_flash_attention_on_gpu():
     q, k, v = (t.cuda() for t in qkv(100, 100, d=32, dtype=torch.float32))
     assert max_diff(E.flash_attention(q, k, v, 32, 32, causal=True), reference(q, k, v, True)) <= 1e-5
+
+
+# ---------------------------------------------------------------- dtype and device follow the inputs
+
+# Every function, with arguments that make it build its own tensors (masks, running
+# state, outputs) and, with more than one chunk or tile, fill them piece by piece.
+EVERY_FUNCTION = {
+    "naive_attention": lambda q, k, v: E.naive_attention(q, k, v, causal=True),
+    "chunked_queries": lambda q, k, v: E.chunked_queries(q, k, v, 3, causal=True),
+    "chunked_keys_wrong": lambda q, k, v: E.chunked_keys_wrong(q, k, v, 3),
+    "chunked_keys": lambda q, k, v: E.chunked_keys(q, k, v, 3, causal=True),
+    "flash_attention": lambda q, k, v: E.flash_attention(q, k, v, 3, 4, causal=True),
+    "sliding_window_attention": lambda q, k, v: E.sliding_window_attention(q, k, v, 2, 3),
+    "linear_attention": lambda q, k, v: E.linear_attention(q, k, v),
+    "linear_attention_causal": lambda q, k, v: E.linear_attention_causal(q, k, v),
+    "linear_attention_quadratic": lambda q, k, v: E.linear_attention_quadratic(q, k, v, causal=True),
+    "sdpa_backend": lambda q, k, v: E.sdpa_backend(q, k, v, "math", causal=True),
+    "online_softmax": lambda q, k, v: E.online_softmax(q),
+}
+
+
+def _dtype_and_device_follow(q, k, v):
+    functions = dict(EVERY_FUNCTION)
+    if E.flex_attention_available(q.device):
+        functions["flex_attention"] = lambda q, k, v: E.flex_attention(q, k, v, "causal")
+    for name, fn in functions.items():
+        out = fn(q, k, v)
+        assert out.dtype == q.dtype and out.device == q.device, name
+        assert torch.isfinite(out).all(), name
+
+
+def test_every_function_keeps_float64_and_the_device():
+    q, k, v = qkv(10, 10, d=8, dtype=torch.float64)
+    _dtype_and_device_follow(q, k, v)
+    ref = reference(q, k, v, causal=True)
+    assert max_diff(EVERY_FUNCTION["flash_attention"](q, k, v), ref) <= 1e-12  # float64 throughout
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_every_function_runs_on_cuda(dtype):
+    q, k, v = (t.cuda() for t in qkv(10, 10, d=8, dtype=dtype))
+    _dtype_and_device_follow(q, k, v)
+    cpu = [t.cpu() for t in (q, k, v)]
+    for name, fn in EVERY_FUNCTION.items():
+        assert max_diff(fn(q, k, v).cpu(), fn(*cpu)) <= TOL[dtype], name
 
 
 # ---------------------------------------------------------------- FlexAttention

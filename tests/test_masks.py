@@ -44,6 +44,13 @@ def test_conventions_round_trip_and_agree():
     assert torch.allclose(a, b) and torch.allclose(a, c, atol=1e-6)
 
 
+def test_key_mask_converters_round_trip():
+    key_mask = masks.padding([3, 1, 0], 3)  # True = real token
+    kpm = masks.to_mha_key_padding_mask(key_mask)  # True = padding
+    assert kpm.tolist() == [[False] * 3, [False, True, True], [True] * 3]
+    assert torch.equal(masks.from_mha_key_padding_mask(kpm), key_mask)
+
+
 def test_fully_masked_rows():
     keep = masks.padding([0, 2], 3)[:, None, :].expand(2, 3, 3)
     assert masks.fully_masked_rows(keep).tolist() == [[True] * 3, [False] * 3]
@@ -69,6 +76,19 @@ def test_by_name_covers_every_kind():
         (lambda: masks.prefix(3, 4), ValueError, "prefix_len must be at most n=3, got 4"),
         (lambda: masks.keep_to_block(torch.ones(2, 2)), TypeError, "keep must be a boolean tensor"),
         (lambda: masks.combine(torch.ones(2, 2, dtype=torch.bool), torch.zeros(2, 2)), TypeError, "one convention"),
+        (lambda: masks.combine(torch.ones(2, 2, dtype=torch.long)), TypeError, r"masks\[0\] must be boolean"),
+        (lambda: masks.to_mha_key_padding_mask(torch.ones(2, 3)), TypeError,
+         r"key_mask must be a boolean tensor \(True = a real token.*\), got torch.float32"),
+        (lambda: masks.to_mha_key_padding_mask(masks.causal(3)[None]), ValueError,
+         r"key_mask must have 2 dimensions \(B, N_k\), got shape \(1, 3, 3\)"),
+        (lambda: masks.from_mha_key_padding_mask(torch.zeros(2, 3)), TypeError,
+         r"key_padding_mask must be a boolean tensor \(True = padding\), got torch.float32"),
+        (lambda: masks.from_mha_attn_mask(torch.ones(3, 3, dtype=torch.long)), TypeError,
+         r"attn_mask must be boolean \(True = may attend\) or floating"),
+        (lambda: masks.additive_to_keep(masks.causal(3)), TypeError,
+         "additive must be a floating-point tensor, got dtype torch.bool"),
+        (lambda: masks.fully_masked_rows([[True]]), TypeError, "mask must be a torch.Tensor, got list"),
+        (lambda: masks.by_name("diagonal", 3), ValueError, "mask kind must be one of 'none'.*got 'diagonal'"),
     ],
 )
 def test_bad_input(call, error, match):

@@ -123,8 +123,9 @@ def test_embed_dim_not_divisible():
     [
         ((2, 3, 8), (3, 4, 8), (3, 4, 8), r"batch size B.*\(2, 3, 8\), \(3, 4, 8\)"),
         ((2, 3, 8), (2, 4, 8), (2, 5, 8), r"N_k.*\(2, 4, 8\), \(2, 5, 8\)"),
-        ((2, 3, 6), None, None, r"query must have last dimension 8, got shape \(2, 3, 6\)"),
-        ((3, 8), None, None, r"query must have 3 dimensions.*\(3, 8\)"),
+        ((2, 3, 6), None, None, r"query must have shape \(B, N, 8\) \(batch first\), got shape \(2, 3, 6\)"),
+        ((3, 8), None, None, r"query must have shape \(B, N, 8\).*got shape \(3, 8\)"),
+        ((2, 3, 8), (2, 4, 5), None, r"key must have shape \(B, N, 8\).*got shape \(2, 4, 5\)"),
         ((2, 0, 8), None, None, r"query is an empty sequence"),
     ],
 )
@@ -192,8 +193,8 @@ def test_old_keyword_raises_a_clear_error():
 def test_non_bool_key_mask_raises(dtype):
     m = MultiHeadAttention(8, 2)
     x = torch.randn(2, 3, 8)
-    with pytest.raises(TypeError, match=rf"key_mask must be a boolean tensor with True = a real "
-                                        rf"token.*got {dtype}"):
+    with pytest.raises(TypeError, match=rf"key_mask must be a boolean tensor \(True = a real "
+                                        rf"token.*masks.padding.*\), got {dtype}"):
         m(x, key_mask=torch.ones(2, 3, dtype=dtype))
 
 
