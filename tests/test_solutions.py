@@ -48,12 +48,21 @@ def test_every_notebook_has_its_own_check_module_and_solutions():
     assert sorted(exercises.MODULES) == sorted(p.name[:2] for p in NOTEBOOKS)
 
 
-def test_check_names_are_unique():
-    seen = {}
+def test_check_names_are_unique(capsys):
+    """Unique function names, and unique exercise names in the verdict lines."""
+    seen, printed = {}, {}
+
+    def todo(*args, **kwargs):
+        raise NotImplementedError
+
     for number, module in exercises.MODULES.items():
-        for name in checks_of(module):
+        for name, check in checks_of(module).items():
             assert name not in seen, f"{name} is in nb{seen.get(name)} and nb{number}"
             seen[name] = number
+            _, lines = run_check(check, todo, capsys)
+            shown = lines[0].split("]", 1)[1].split(":", 1)[0].strip()
+            assert shown not in printed, f"nb{number}.{name} prints {shown!r}, as {printed.get(shown)} does"
+            printed[shown] = f"nb{number}.{name}"
 
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=[p.stem for p in SOLUTIONS])

@@ -7,7 +7,7 @@ from .harness import as_number, attempt, describe, report
 
 def check_forward_flops(flops):
     """flops(B, H, n_q, n_k, d, causal) -> forward FLOPs of attention's two matmuls."""
-    name = "attention_flops"
+    name = "forward_flops"
     for args in ((1, 1, 1, 1, 1, False), (3, 5, 7, 11, 13, False), (2, 16, 4096, 512, 128, False),
                  (4, 8, 1000, 1000, 64, True), (1, 32, 8192, 8192, 128, True)):
         ok, got = attempt(name, flops, *args)
