@@ -104,6 +104,8 @@ class _FastFigure:
         self.titles = [self.title, *self.panel_titles]
         self.canvas = None
         self.background = None
+        self.boxes = None  # (row, column) of each cell's number in the pixels, or None
+        self.numbers = {}  # "0.42" -> its coverage (h, w, 1): how much ink each pixel gets
 
     def _save_background(self):
         """Render everything but the changing artists once and keep the pixels."""
@@ -119,15 +121,78 @@ class _FastFigure:
             artist.set_visible(True)
         for t, text in zip(self.titles, texts):
             t.set_text(text)
+        self._place_numbers()
+
+    def _place_numbers(self):
+        """Where each cell's number goes, so that numbers can be pasted, not re-rendered.
+
+        Drawing 64 texts costs far more than the rest of a redraw. Every number has the
+        form d.dd and the font's digits share one width, so one box size fits them all:
+        each distinct number is rendered once (black on the white, empty axes), kept as
+        its coverage, and pasted into the cells that show it in their text colour. Each
+        cell's text is moved by under a pixel so that all of them sit at the same
+        sub-pixel offset: a number then renders alike in every cell, pasted or drawn.
+        """
+        self.boxes, self.numbers = None, {}
+        if not self.cells:
+            return
+        to_pixels = self.axes[0].transData
+        centres = []
+        for t in self.cells:
+            x, y = to_pixels.transform(t.get_position())
+            centres.append((math.floor(x), math.floor(y)))
+            t.set_position(to_pixels.inverted().transform((math.floor(x) + 0.25, math.floor(y) + 0.25)))
+        renderer = self.canvas.get_renderer()
+        extents = [t.get_window_extent(renderer) for t in self.cells]
+        self.box_w = math.ceil(max(e.width for e in extents)) + 6
+        self.box_h = math.ceil(max(e.height for e in extents)) + 6
+        pixels = np.asarray(self.canvas.buffer_rgba())  # the background: axes still empty
+        height, width = pixels.shape[:2]
+        boxes = []
+        for x, y in centres:
+            row, col = height - y - self.box_h // 2, x - self.box_w // 2
+            if row < 0 or col < 0 or row + self.box_h > height or col + self.box_w > width:
+                return  # a number outside the figure: draw the texts instead
+            if (pixels[row:row + self.box_h, col:col + self.box_w, :3] != 255).any():
+                return  # numbers wider than their cells: draw the texts instead
+            boxes.append((row, col))
+        self.boxes = boxes
+
+    def _coverage(self, number):
+        """The number's ink per pixel (h, w, 1) in [0, 1], rendered once at the first cell."""
+        if number not in self.numbers:
+            text = self.cells[0]
+            kept = text.get_text(), text.get_color()
+            self.canvas.restore_region(self.background)
+            text.set_text(number)
+            text.set_color("black")
+            self.fig.draw_artist(text)
+            row, col = self.boxes[0]
+            pixels = np.asarray(self.canvas.buffer_rgba())
+            white = pixels[row:row + self.box_h, col:col + self.box_w, :1].astype(np.float32)
+            self.numbers[number] = 1.0 - white / 255.0  # black on white: ink = 1 - brightness
+            text.set_text(kept[0])
+            text.set_color(kept[1])
+        return self.numbers[number]
+
+    def _paste_numbers(self, texts, colours):
+        pixels = np.asarray(self.canvas.buffer_rgba())
+        for (row, col), text, colour in zip(self.boxes, texts, colours):
+            ink = self._coverage(text)  # (h, w, 1)
+            box = pixels[row:row + self.box_h, col:col + self.box_w, :3]
+            box[...] = (box * (1.0 - ink) + colour * ink + 0.5).astype(np.uint8)
 
     def render(self, panels):
         """Update the changing artists, paint them onto the background; returns PNG bytes."""
         for image, w in zip(self.images, panels.weights):
             image.set_data(w)
+        numbers, colours = [], []
         if self.cells:
             w = panels.weights[0]
             for text, value in zip(self.cells, w.ravel()):
-                text.set_text(f"{value:.2f}")
+                numbers.append(f"{value:.2f}")
+                colours.append(0 if value > 0.5 else 255)  # black on bright cells, else white
+                text.set_text(numbers[-1])
                 text.set_color("black" if value > 0.5 else "white")
         self.title.set_text(panels.title)
         for h, text in enumerate(self.panel_titles):
@@ -137,9 +202,15 @@ class _FastFigure:
             text.set_fontweight("bold" if chosen else "normal")
         if self.fig.canvas is not self.canvas or self.background is None:
             self._save_background()  # first use, or someone drew the figure on another canvas
+        pasted = self.boxes is not None
+        if pasted:
+            for number in numbers:
+                self._coverage(number)  # render new numbers before the frame is painted
         self.canvas.restore_region(self.background)
-        for artist in [*self.images, *self.cells, *self.titles]:
+        for artist in [*self.images, *([] if pasted else self.cells), *self.titles]:
             self.fig.draw_artist(artist)
+        if pasted:
+            self._paste_numbers(numbers, colours)
         return _png(self.canvas)
 
 
@@ -304,31 +375,62 @@ def _describe(mask, size, n):
     return masks.describe(mask, min(size, n) if mask in ("padding", "prefix") else size)
 
 
-def _disable_unused_size(name, controls):
-    controls["size"].disabled = controls["mask"].value not in _SIZED_MASKS
+def show(control, visible):
+    """Show or hide a control; a hidden control keeps its place, so nothing below it jumps."""
+    control.layout.visibility = "visible" if visible else "hidden"
+
+
+def is_shown(control):
+    return control.layout.visibility != "hidden"
+
+
+def _hide_unused_size(name, controls):
+    """The size slider only does something for the masks that have a size."""
+    show(controls["size"], controls["mask"].value in _SIZED_MASKS)
 
 
 # ------------------------------------------------------------------ weights explorer
 
+SELF_MATCH = ("kept", "removed")  # the self-match control: may a word attend to itself?
 
-def sentence_weights(text, seq_len=None, temperature=1.0, mask="none", size=2):
+
+def sentence_weights(text, seq_len=None, temperature=1.0, mask="none", size=2, self_match="kept"):
     """Self-attention weights of a sentence's word vectors (q = k = v = x, no projections).
 
-    Returns (tokens, weights (N, N), the mask used or None). Scores are x x^T / (sqrt(D) T).
+    Scores are x x^T / (sqrt(D) T). A word's vector is most similar to itself, so the
+    diagonal takes most of the weight; self_match="removed" blocks it (query i may not
+    attend to key i) on top of the mask, to show which *other* words each word resembles.
+    Returns (tokens, weights (N, N), the keep mask used or None).
     """
+    if self_match not in SELF_MATCH:
+        raise ValueError(f"self_match must be one of {SELF_MATCH}, got {self_match!r}")
     tokens, x = embed(text, max_len=seq_len)  # x (N, D)
     n = len(tokens)
-    keep = masks.by_name(mask, n, size)
+    keep = masks.by_name(mask, n, size)  # (N, N) or None
+    if self_match == "removed":
+        not_self = ~torch.eye(n, dtype=torch.bool)  # (N, N)
+        keep = not_self if keep is None else keep & not_self
     scale = 1.0 / (x.shape[-1] ** 0.5 * temperature)
     _, weights = scaled_dot_product_attention(x, x, x, keep, scale=scale)
     return tokens, weights, keep
 
 
-def weights_explorer(text=SENTENCES[2], seq_len=9, temperature=1.0, mask="none", size=2):
-    """Edit the sentence, its length, the softmax temperature and the mask.
+def _empty_rows_note(keep):
+    """Readout line for queries that the mask leaves with no key at all."""
+    empty = 0 if keep is None else int(masks.fully_masked_rows(keep).sum())
+    if not empty:
+        return ""
+    return (f"<br>{empty} {'query has' if empty == 1 else 'queries have'} no key to attend to: "
+            "zero weights in that row")
+
+
+def weights_explorer(text=SENTENCES[2], seq_len=9, temperature=1.0, mask="none", size=2,
+                     self_match="kept"):
+    """Edit the sentence, its length, the softmax temperature, the mask and the self-match.
 
     The length is clipped to the number of words (the readout says so); words outside the
-    vocabulary are embedded as zero vectors and listed in the readout.
+    vocabulary are embedded as zero vectors and listed in the readout. With the
+    self-match removed the figure's title says so.
     """
     controls = {
         "text": W.Text(value=text, description="text", continuous_update=False),
@@ -336,17 +438,65 @@ def weights_explorer(text=SENTENCES[2], seq_len=9, temperature=1.0, mask="none",
         "temperature": _float_slider("temperature", temperature, 0.1, 4.0, 0.1),
         "mask": W.Dropdown(options=MASK_KINDS, value=mask, description="mask"),
         "size": _slider("mask size", size, 0, MAX_LEN),
+        "self_match": W.ToggleButtons(options=SELF_MATCH, value=self_match,
+                                      description="self-match"),
     }
 
-    def draw(text, seq_len, temperature, mask, size):
-        tokens, weights, _ = sentence_weights(text, seq_len, temperature, mask, size)
+    def draw(text, seq_len, temperature, mask, size, self_match):
+        tokens, weights, keep = sentence_weights(text, seq_len, temperature, mask, size, self_match)
         n = len(tokens)
         title = f"Self-attention, N={n}, T={temperature:.2f}, mask={_mask_name(mask, size)}"
-        readout = (f"<b>N = {n}</b>, temperature {temperature:.2f}, {_describe(mask, size, n)}"
+        if self_match == "removed":
+            title += "\nself-match removed: no word attends to itself"
+        readout = (f"<b>N = {n}</b>, temperature {temperature:.2f}, {_describe(mask, size, n)}; "
+                   f"self-match {self_match}" + _empty_rows_note(keep)
                    + _text_notes(text, seq_len, n))
         return Panels(weights, tokens, tokens, title=title), readout
 
-    return Explorer("weights", controls, draw, adjust=_disable_unused_size)
+    return Explorer("weights", controls, draw, adjust=_hide_unused_size)
+
+
+# ------------------------------------------------------------------ lookup explorer
+
+
+def lookup_weights(queries, text, temperature=1.0):
+    """Weights of query words looking up a sentence's words (keys = values = the sentence).
+
+    Returns (query tokens, key tokens, weights (N_q, N_k)). Scores are q k^T / (sqrt(D) T).
+    """
+    q_tokens, q = embed(queries)  # (N_q, D)
+    k_tokens, k = embed(text)  # (N_k, D)
+    scale = 1.0 / (k.shape[-1] ** 0.5 * temperature)
+    _, weights = scaled_dot_product_attention(q, k, k, scale=scale)  # (N_q, N_k)
+    return q_tokens, k_tokens, weights
+
+
+def lookup_explorer(queries="bus blue doctor", text=SENTENCES[1], temperature=1.0):
+    """Query words (not taken from the sentence) look up the words of a sentence.
+
+    Edit the query words, the sentence and the temperature. The readout names the key
+    each query puts most weight on, and flags words outside the vocabulary.
+    """
+    controls = {
+        "queries": W.Text(value=queries, description="queries", continuous_update=False),
+        "text": W.Text(value=text, description="sentence", continuous_update=False),
+        "temperature": _float_slider("temperature", temperature, 0.1, 4.0, 0.1),
+    }
+
+    def draw(queries, text, temperature):
+        q_tokens, k_tokens, weights = lookup_weights(queries, text, temperature)
+        best = weights.max(dim=-1)  # per query: the largest weight and its key
+        found = ", ".join(f"{q} &rarr; {k_tokens[j]} ({w:.2f})"
+                          for q, j, w in zip(q_tokens, best.indices.tolist(), best.values.tolist()))
+        title = f"Query words looking up the sentence, T={temperature:.2f}"
+        readout = (f"<b>N_q = {len(q_tokens)}, N_k = {len(k_tokens)}</b>, temperature "
+                   f"{temperature:.2f}; largest weight per query: {found}"
+                   + _text_notes(queries, None, len(q_tokens)) + _text_notes(text, None, len(k_tokens)))
+        fig = Panels(weights, k_tokens, q_tokens, title=title, xlabel="key (sentence word)",
+                     ylabel="query word")
+        return fig, readout
+
+    return Explorer("lookup", controls, draw)
 
 
 def compare_explorer(text=SENTENCES[2], left=None, right=None, seq_len=9):
@@ -376,7 +526,7 @@ def compare_explorer(text=SENTENCES[2], left=None, right=None, seq_len=9):
                      title=f"Side by side, N={n}, mask={_mask_name(mask, size)}")
         return fig, f"<b>N = {n}</b>, {_describe(mask, size, n)}" + _text_notes(text, seq_len, n)
 
-    return Explorer("compare", controls, draw, adjust=_disable_unused_size)
+    return Explorer("compare", controls, draw, adjust=_hide_unused_size)
 
 
 # ------------------------------------------------------------------ heads explorer
@@ -387,25 +537,32 @@ def heads_explorer(weights_by_heads, labels, *, title="Trained model"):
 
     weights_by_heads: {num_heads: weights (H, N, N)} computed by real models;
     labels: the N token labels. Controls: number of heads, head index (its range follows
-    the number of heads), one head or all (the chosen head is marked in the grid).
+    the number of heads), one head or all (the chosen head is marked in the grid). A
+    control that could not move is left out (one model: no H slider; H = 1 only: no head
+    slider and no view) or hidden while it cannot (the head slider when H = 1 is chosen).
     """
     options = sorted(weights_by_heads)
     for h, w in weights_by_heads.items():
         if w.shape[0] != h or w.shape[-1] != len(labels) or w.shape[-2] != len(labels):
             raise ValueError(f"weights_by_heads[{h}] must have shape ({h}, {len(labels)}, "
                              f"{len(labels)}) for {len(labels)} labels, got {tuple(w.shape)}")
-    controls = {
-        "num_heads": W.SelectionSlider(options=options, value=options[-1], description="heads H",
-                                       continuous_update=False),
-        "head": _slider("head", 0, 0, options[-1] - 1),
-        "view": W.ToggleButtons(options=("one head", "all heads"), value="all heads",
-                                description="view"),
-    }
+    controls = {}
+    if len(options) > 1:
+        controls["num_heads"] = W.SelectionSlider(options=options, value=options[-1],
+                                                  description="heads H", continuous_update=False)
+    if options[-1] > 1:
+        controls["head"] = _slider("head", 0, 0, options[-1] - 1)
+        controls["view"] = W.ToggleButtons(options=("one head", "all heads"), value="all heads",
+                                           description="view")
 
     def adjust(name, controls):
-        controls["head"].max = controls["num_heads"].value - 1  # clamps the value too
+        if "num_heads" in controls and "head" in controls:
+            num_heads = controls["num_heads"].value
+            controls["head"].max = max(num_heads - 1, 1)  # a slider needs max > min to move
+            controls["head"].value = min(controls["head"].value, num_heads - 1)
+            show(controls["head"], num_heads > 1)
 
-    def draw(num_heads, head, view):
+    def draw(num_heads=options[-1], head=0, view="one head"):
         w = weights_by_heads[num_heads]  # (H, N, N)
         head = min(head, num_heads - 1)
         if view == "all heads":
@@ -432,14 +589,16 @@ def model_explorer(run, text, kinds=("encoder self",), num_layers=1, num_heads=1
     run(text) -> {kind: (weights (L, H, N_q, N_k), query labels, key labels)}, computed by
     the caller's trained model (each text is run once, then cached). kinds: e.g.
     ('encoder self', 'decoder self', 'cross'). unknown(text), if given, lists the words
-    the model does not know; the readout flags them.
+    the model does not know; the readout flags them. Controls that could not move (one
+    kind, one layer, one head) are left out.
     """
-    controls = {
-        "text": W.Text(value=text, description="input", continuous_update=False),
-        "kind": W.Dropdown(options=tuple(kinds), value=kinds[0], description="attention"),
-        "layer": _slider("layer", 0, 0, num_layers - 1),
-        "head": _slider("head", 0, 0, num_heads - 1),
-    }
+    controls = {"text": W.Text(value=text, description="input", continuous_update=False)}
+    if len(kinds) > 1:
+        controls["kind"] = W.Dropdown(options=tuple(kinds), value=kinds[0], description="attention")
+    if num_layers > 1:
+        controls["layer"] = _slider("layer", 0, 0, num_layers - 1)
+    if num_heads > 1:
+        controls["head"] = _slider("head", 0, 0, num_heads - 1)
     cache = OrderedDict()
 
     def run_cached(text):
@@ -449,11 +608,14 @@ def model_explorer(run, text, kinds=("encoder self",), num_layers=1, num_heads=1
                 cache.popitem(last=False)
         return cache[text]
 
-    def draw(text, kind, layer, head):
+    def draw(text, kind=kinds[0], layer=0, head=0):
         weights, q_labels, k_labels = run_cached(text)[kind]
+        where = ", ".join([*([f"layer {layer}"] if num_layers > 1 else []),
+                           *([f"head {head}"] if num_heads > 1 else [])])
         fig = Panels(weights[layer, head], k_labels, q_labels,
-                     title=f"{kind} attention, layer {layer}, head {head}")
-        readout = f"<b>{kind}</b>, layer {layer}, head {head}, N_q = {len(q_labels)}, N_k = {len(k_labels)}"
+                     title=f"{kind} attention" + (f", {where}" if where else ""))
+        readout = (f"<b>{kind}</b>, layer {layer} of {num_layers}, head {head} of {num_heads}, "
+                   f"N_q = {len(q_labels)}, N_k = {len(k_labels)}")
         missing = sorted(set(unknown(text))) if unknown is not None else []
         if missing:
             readout += _warn("not in the model's vocabulary: " + ", ".join(repr(w) for w in missing))

@@ -1,6 +1,6 @@
 """Latency of the explorers: seconds from a control change to the finished redraw.
 
-For each explorer (weights, compare, heads, model) at sequence lengths 8, 32 and 64, sets
+For each explorer (weights, compare, lookup, heads, model) at sequence lengths 8, 32 and 64, sets
 controls as a learner would, 30 changes in turn over the explorer's controls, each to a
 new value so that every change redraws, and prints a Markdown table of the median and
 95th percentile in ms. The time is measured around `Explorer.set` (trait notification,
@@ -69,6 +69,8 @@ def explorers(n):
     weights = widgets.weights_explorer(text=text, seq_len=n, mask="window", size=2)
     compare = widgets.compare_explorer(text=text, seq_len=n)
     compare.set(mask="window")
+    queries = " ".join(tokenize(long_text(n + 3))[n:n + 3])  # three words, n keys
+    lookup = widgets.lookup_explorer(queries=queries, text=text)
     by_heads, labels = heads_weights(n)
     heads = widgets.heads_explorer(by_heads, labels, title=f"Neighbour model, N={n}")
     model = widgets.model_explorer(encoder_decoder_run(), text,
@@ -76,9 +78,11 @@ def explorers(n):
                                    num_layers=2, num_heads=4)
     return [
         ("weights", weights, {"temperature": [0.5, 1.0], "size": [3, 2], "seq_len": [n - 1, n],
-                              "mask": ["causal", "prefix", "window"]}),
+                              "mask": ["causal", "prefix", "window"],
+                              "self_match": ["removed", "kept"]}),
         ("compare", compare, {"size": [3, 2], "seq_len": [n - 1, n],
                               "mask": ["causal", "window"]}),
+        ("lookup", lookup, {"temperature": [0.5, 1.0], "queries": [queries, "bus blue doctor"]}),
         ("heads", heads, {"head": [1, 0], "num_heads": [2, 4], "view": ["one head", "all heads"]}),
         ("model", model, {"layer": [1, 0], "head": [2, 0], "kind": ["cross", "encoder self"],
                           "text": [other, text]}),

@@ -9,12 +9,13 @@ with the widget view and a PNG. tests/browser checks the same in a real JupyterL
 import io
 import itertools
 
+import ipywidgets as W
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
-from attnlib import viz, widgets
+from attnlib import masks, viz, widgets
 from attnlib.blocks import DecoderBlock, EncoderBlock
 from attnlib.data import SENTENCES, embed, tokenize
 from attnlib.models import stack_weights
@@ -62,8 +63,38 @@ def assert_labels(fig, x_tokens, y_tokens, panels=1):
             assert sorted(ys) == list(range(len(y_tokens)))
 
 
+def can_move(control):
+    """Whether a learner could set this control to more than one value."""
+    if control.disabled:
+        return False
+    if isinstance(control, W.Text):
+        return True
+    if hasattr(control, "options"):
+        return len(control.options) > 1
+    return control.max > control.min
+
+
+def assert_shown_controls_move(explorer):
+    """An explorer never shows a control that cannot move."""
+    for name, control in explorer.controls.items():
+        if widgets.is_shown(control):
+            assert can_move(control), f"{explorer.name}: {name} is shown but cannot move"
+
+
+def shown_weights(explorer, panel=0):
+    """The weights the explorer's picture shows, (N_q, N_k), read back from the figure."""
+    return np.asarray(heatmap_axes(explorer.figure)[panel].images[0].get_array(), dtype=float)
+
+
+def off_diagonal_mass(w):
+    """Mean over rows of the weight a query puts on keys other than itself."""
+    return float((w.sum(-1) - np.diag(w)).mean())
+
+
 def walk(explorer, grid, check):
-    """Set every combination of the grid's values, one control at a time; check each change."""
+    """Set every combination of the grid's values, one control at a time; check each change.
+
+    After every change: one redraw, no error, and no shown control that cannot move."""
     names = list(grid)
     changes = 0
     for combo in itertools.product(*grid.values()):
@@ -75,6 +106,7 @@ def walk(explorer, grid, check):
             assert explorer.redraws == redraws + 1, f"{name}={value!r}: {explorer.redraws - redraws} redraws"
             assert explorer.error is None, f"{name}={value!r}: {explorer.error}"
             assert explorer.png.startswith(b"\x89PNG")
+            assert_shown_controls_move(explorer)
             check(explorer, name, png, readout)
             changes += 1
     return changes
@@ -114,7 +146,7 @@ def test_sentence_explorers_whole_grid(make):
         tokens = embed(v["text"], v["seq_len"])[0]
         n = len(tokens)
         sized = v["mask"] in ("padding", "window", "prefix")
-        assert ex.controls["size"].disabled == (not sized)
+        assert widgets.is_shown(ex.controls["size"]) == sized
         if name == "seq_len" and f"<b>N = {n}</b>" in readout:  # longer than the text
             assert ex.readout.value != readout and "asked" in ex.readout.value
         elif name != "size" or sized:  # the size of an unused mask changes nothing
@@ -130,6 +162,11 @@ def test_sentence_explorers_whole_grid(make):
     if is_weights:
         grid["temperature"] = [0.1, 4.0]
     assert walk(explorer, grid, check) >= 100
+    if is_weights:  # the self-match with every mask, on the full sentence
+        explorer.set(text=SHORT, seq_len=9, size=2)
+        grid = {"mask": list(widgets.MASK_KINDS), "self_match": list(widgets.SELF_MATCH),
+                "temperature": [0.1, 1.0]}
+        assert walk(explorer, grid, check) >= 20
     assert_bundle(explorer)
     assert_fast_matches_full(explorer)
 
@@ -179,6 +216,59 @@ def test_compare_explorer_custom_sides():
     assert np.allclose(np.triu(np.asarray(w), 1), 0)  # the causal side
 
 
+def test_raw_self_attention_is_near_identity():
+    """Why the explorers below avoid it: each word vector matches itself far best."""
+    explorer = widgets.weights_explorer(text=SHORT, seq_len=9)
+    assert off_diagonal_mass(shown_weights(explorer)) < 0.25
+
+
+@pytest.mark.parametrize("mask", ["window", "causal"])
+def test_mask_explorer_shows_other_words_and_the_size_moves_them(mask):
+    """Notebook 06's explorer: the self-match removed, so a mask's effect can be seen."""
+    explorer = widgets.weights_explorer(text=SHORT, seq_len=9, mask=mask, size=1,
+                                        self_match="removed")
+    w = shown_weights(explorer)
+    assert np.diag(w).max() == 0 and off_diagonal_mass(w) > 0.75  # only row 0 of causal is empty
+    assert "self-match removed" in explorer.figure.axes[0].get_title()
+    keep = masks.by_name(mask, 9, 1).numpy() & ~np.eye(9, dtype=bool)
+    assert (w[~keep] == 0).all()  # the picture is the mask's: nothing outside it
+    if mask == "window":  # widening the window moves weight to other keys
+        explorer.set(size=3)
+        w3 = shown_weights(explorer)
+        assert (w3.argmax(-1) != w.argmax(-1)).sum() >= 2
+        assert np.abs(w3 - w).sum(-1).max() > 0.5
+    else:  # a colder softmax moves each row's weight onto its best earlier word
+        explorer.set(temperature=0.2)
+        w_cold = shown_weights(explorer)
+        assert w_cold[1:].max(-1).mean() > w[1:].max(-1).mean() + 0.2
+
+
+def test_lookup_explorer_whole_grid():
+    explorer = widgets.lookup_explorer()
+    w = shown_weights(explorer)
+    k_tokens = tokenize(SENTENCES[1])
+    assert [k_tokens[j] for j in w.argmax(-1)] == ["car", "red", "teacher"]  # a real lookup
+    assert 0.2 < w.max(-1).mean() < 0.9  # neither one key per query nor all keys alike
+
+    def check(ex, name, before, readout):
+        v = ex.values()
+        q_tokens, k_tokens = embed(v["queries"])[0], embed(v["text"])[0]
+        assert ex.png != before, f"{name} changed but the picture did not"
+        assert_labels(ex.figure, k_tokens, q_tokens)
+        assert f"N_q = {len(q_tokens)}, N_k = {len(k_tokens)}" in ex.readout.value
+        assert ("'zorg'" in ex.readout.value.replace("&#x27;", "'")) == ("zorg" in v["queries"] + v["text"])
+
+    grid = {"queries": ["bus blue doctor", "grass zorg"], "text": [SENTENCES[1], UNKNOWN],
+            "temperature": [0.1, 1.0, 4.0]}
+    assert walk(explorer, grid, check) >= 12
+    explorer.set(queries="bus blue doctor", text=SENTENCES[1], temperature=0.1)
+    assert shown_weights(explorer).max(-1).min() > 0.99  # cold: one key per query
+    explorer.set(temperature=4.0)
+    assert shown_weights(explorer).max(-1).max() < 0.5  # hot: spread over the sentence
+    assert_bundle(explorer)
+    assert_fast_matches_full(explorer)
+
+
 # ------------------------------------------------------------------ heads explorer
 
 
@@ -204,7 +294,9 @@ def test_heads_explorer_whole_grid(heads_weights):
 
         def check(ex, name, before, readout):
             v = ex.values()
-            assert head.max == v["num_heads"] - 1 and 0 <= head.value <= head.max
+            assert 0 <= head.value <= v["num_heads"] - 1
+            assert widgets.is_shown(head) == (v["num_heads"] > 1)
+            assert head.max == max(v["num_heads"] - 1, 1)
             assert ex.png != before, f"{name} changed but the picture did not"
             panels = v["num_heads"] if v["view"] == "all heads" else 1
             assert_labels(ex.figure, labels, labels, panels=panels)
@@ -217,6 +309,21 @@ def test_heads_explorer_whole_grid(heads_weights):
     assert head.max == 1 and head.value == 1
     assert_bundle(explorer)
     assert_fast_matches_full(explorer)
+
+
+def test_heads_explorer_shows_no_control_that_cannot_move(heads_weights):
+    by_heads, labels = heads_weights
+    one = widgets.heads_explorer({1: by_heads[1]}, labels)
+    assert one.controls == {}  # one model with one head: nothing to choose
+    assert len(heatmap_axes(one.figure)) == 1
+    single_model = widgets.heads_explorer({4: by_heads[4]}, labels)
+    assert list(single_model.controls) == ["head", "view"]  # no H slider with one choice
+    explorer = widgets.heads_explorer(by_heads, labels)
+    explorer.set(num_heads=1)
+    assert not widgets.is_shown(explorer.controls["head"])
+    assert_shown_controls_move(explorer)
+    explorer.set(num_heads=2)
+    assert widgets.is_shown(explorer.controls["head"]) and explorer.controls["head"].max == 1
 
 
 def test_heads_explorer_checks_shapes(heads_weights):
@@ -271,6 +378,18 @@ def test_model_explorer_whole_grid():
     assert explorer.controls["layer"].max == 1 and explorer.controls["head"].max == 3
     assert_bundle(explorer)
     assert_fast_matches_full(explorer)
+
+
+def test_model_explorer_leaves_out_controls_that_cannot_move():
+    run, compute, _ = encoder_decoder_run(num_layers=1, num_heads=1)
+    explorer = widgets.model_explorer(lambda t: {"encoder self": run(t)["encoder self"]},
+                                      SENTENCES[0])
+    assert list(explorer.controls) == ["text"]
+    assert explorer.figure.axes[0].get_title() == "encoder self attention"
+    explorer.set(text=SENTENCES[1])
+    assert explorer.error is None
+    two_kinds = widgets.model_explorer(run, SENTENCES[0], kinds=("encoder self", "cross"))
+    assert list(two_kinds.controls) == ["text", "kind"]
 
 
 # ------------------------------------------------------------------ the base class
