@@ -48,8 +48,9 @@ if "google.colab" in sys.modules:
 #
 # **In this notebook you will:**
 # - build and draw the four masks in common use: causal, padding, local window and prefix;
-# - convert between the three ways libraries write a mask (keep, block, additive) and prove
-#   that `attnlib`, `F.scaled_dot_product_attention` and `nn.MultiheadAttention` agree;
+# - meet attnlib's one mask convention (True = may attend), convert it to the ways other
+#   libraries write a mask (block, additive), and prove that `attnlib`,
+#   `F.scaled_dot_product_attention` and `nn.MultiheadAttention` agree;
 # - prove that a query with nothing to look at gives zeros rather than NaN, and that a
 #   causal mask lets nothing leak from the future, down to the last bit of the gradient.
 
@@ -94,7 +95,9 @@ viz.draw_mask(causal, tokens, tokens, title="Causal mask (yellow = may attend)")
 
 # %% [markdown] slideshow={"slide_type": "-"}
 # With the mask, the first word can only attend to itself, and each row spreads its weight
-# over the words up to and including its own. The upper triangle is exactly zero.
+# over the words up to and including its own. The upper triangle is exactly zero. (On raw
+# word vectors each word matches itself best, so the diagonal takes most of every row in
+# both pictures; the explorer at the end can remove that self-match to show the rest.)
 
 # %% slideshow={"slide_type": "-"}
 _, causal_weights = scaled_dot_product_attention(x, x, x, causal)
@@ -106,8 +109,9 @@ viz.heatmap(causal_weights, tokens, tokens, title="Causal self-attention")
 # ## The padding mask
 #
 # Sentences in a batch have different lengths. To stack them into one tensor we pad the
-# short ones, here with zero vectors. The padding is not text, so no query may attend to it:
-# the mask marks real tokens True and padding False, one row per sentence, shape $(B, N)$.
+# short ones, here with zero vectors. The padding is not text, so no query may attend to it.
+# A **key mask** marks real tokens True and padding False, one row per sentence, shape
+# $(B, N)$: `masks.padding(lengths, N)` builds it.
 
 # %% slideshow={"slide_type": "-"}
 texts = ["the cat eats the fish", "a dog sees the cat in the park"]
@@ -161,15 +165,21 @@ assert torch.equal(both, masks.causal(N_max) & pad_keep)
 viz.draw_mask(both[0], labels[0], labels[0], title="Causal AND padding, sentence 0")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## Three ways to write the same mask
+# ## One convention in attnlib, converters at the border
 #
 # Libraries disagree on what `True` means, which is the source of many silent bugs.
+# `attnlib` has one convention everywhere: **True = may attend**. It holds for every mask
+# argument of its functions and classes: a keep mask $(N_q, N_k)$ passed as `mask`, and a
+# key mask $(B, N_k)$ passed as `key_mask` (True = real token). PyTorch's
+# `nn.MultiheadAttention` and `nn.Transformer*` layers use the opposite, a **block**
+# convention, and the only place it appears in this series is the converters we call when
+# handing a mask to those layers.
 #
-# | convention | allowed | forbidden | used by |
+# | convention | allowed | forbidden | where |
 # |---|---|---|---|
-# | keep (bool) | `True` | `False` | `attnlib`, `F.scaled_dot_product_attention` |
-# | block (bool) | `False` | `True` | `nn.MultiheadAttention`'s `attn_mask`; `key_padding_mask` (True = padding) |
-# | additive (float) | `0.0` | `-inf` | all of them accept it; added to the scores |
+# | keep (bool) | `True` | `False` | every mask in `attnlib` (`mask`, `key_mask`); `F.scaled_dot_product_attention`'s `attn_mask` |
+# | block (bool) | `False` | `True` | `nn.MultiheadAttention` and `nn.Transformer*`: `attn_mask`, and `key_padding_mask` (True = padding); made by `masks.to_mha_attn_mask`, `masks.to_mha_key_padding_mask` |
+# | additive (float) | `0.0` | `-inf` | accepted by all of them; added to the scores |
 #
 # The conversions are one line each: block $= \lnot$ keep, additive $= 0$ where keep,
 # $-\infty$ elsewhere.
@@ -196,13 +206,15 @@ for name, m in [("causal", causal), ("window", window), ("prefix", prefix), ("ca
 # ## One mask, four libraries, one answer
 #
 # Now the real test. A multi-head attention layer ($E = 32$, $H = 4$, learned projections,
-# freshly initialised) runs on the padded batch with a causal mask. We compute it four ways:
+# freshly initialised, not trained) runs on the padded batch with a causal mask. We
+# compute it four ways:
 #
-# 1. `attnlib.MultiHeadAttention` with the **keep** mask;
-# 2. the same layer with the **additive** mask;
+# 1. `attnlib.MultiHeadAttention` with the causal keep mask as `mask` and the padding as
+#    `key_mask`, both True = may attend;
+# 2. the same layer with the two combined into one **additive** mask $(B, 1, N, N)$;
 # 3. the layer's projections around `F.scaled_dot_product_attention` (**keep**: True keeps);
-# 4. `nn.MultiheadAttention` with copied weights, `attn_mask` (**block**: True blocks) plus
-#    `key_padding_mask` (True = padding).
+# 4. `nn.MultiheadAttention` with copied weights, given `attn_mask` and `key_padding_mask`
+#    in its **block** convention by the two converters.
 
 # %% slideshow={"slide_type": "-"}
 import torch.nn.functional as F
@@ -213,8 +225,8 @@ torch.manual_seed(0)
 mha = MultiHeadAttention(32, 4).eval()
 keep4 = both[:, None]  # (B, 1, N, N): the same mask for every head
 
-out_keep, w_keep = mha(X, mask=keep4)  # 1. keep mask
-out_add, w_add = mha(X, mask=masks.keep_to_additive(keep4))  # 2. additive mask
+out_keep, w_keep = mha(X, mask=masks.causal(N_max), key_mask=token_keep)  # 1. keep masks
+out_add, w_add = mha(X, mask=masks.keep_to_additive(keep4))  # 2. one additive mask
 
 q, k, v = (mha.split_heads(p(X)) for p in (mha.q_proj, mha.k_proj, mha.v_proj))  # (B, H, N, D)
 sdpa = F.scaled_dot_product_attention(q, k, v, attn_mask=masks.to_sdpa_mask(keep4))
@@ -228,23 +240,38 @@ out_torch, w_torch = torch_mha(
     average_attn_weights=False,
 )
 
+# %% [markdown] slideshow={"slide_type": "-"}
+# PyTorch's keyword does not reach `attnlib` by mistake: a mask written in the block
+# convention would mean the opposite there, so `key_padding_mask` is refused.
+
+# %% slideshow={"slide_type": "-"}
+try:
+    mha(X, key_padding_mask=masks.to_mha_key_padding_mask(token_keep))
+    refused = False
+except TypeError:
+    refused = True
+print("attnlib refuses key_padding_mask with a TypeError:", refused)
+assert refused
+
 # %% slideshow={"slide_type": "-"}
 with torch.no_grad():
     for name, out in [("additive", out_add), ("F.sdpa", out_sdpa), ("nn.MHA", out_torch)]:
         same = torch.allclose(out, out_keep, atol=1e-6)
         print(f"keep vs {name:<8}: outputs equal within 1e-6: {same}")
         assert same
-    assert torch.equal(w_add, w_keep)
+    assert torch.allclose(w_add, w_keep, rtol=0, atol=1e-7)
     assert torch.allclose(w_torch, w_keep, atol=1e-6)
 print("all four agree, outputs and per-head weights")
 
 # %% [markdown] slideshow={"slide_type": "-"}
 # The weights of one head on sentence 0 show both masks at work: the upper triangle is
-# zero (causal), and so are the columns of the three padding keys.
+# zero (causal), and so are the columns of the three padding keys. The layer is untrained,
+# so the pattern inside the allowed triangle means nothing; only the zeros do.
 
 # %% slideshow={"slide_type": "-"}
+assert (w_keep[0, 0][~both[0]] == 0).all()
 viz.heatmap(w_keep[0, 0].detach(), labels[0], labels[0],
-            title="Head 0, sentence 0: causal + padding")
+            title="Head 0, sentence 0: causal + padding\n(untrained layer: only the zeros mean something)")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## A row with nothing to see
@@ -269,8 +296,9 @@ print("naive output has NaN:", (naive @ Xe).isnan().any().item())
 # %% [markdown] slideshow={"slide_type": "-"}
 # One NaN is enough to ruin everything after it: summed into a loss, it makes every
 # gradient NaN. `attnlib` defines the answer instead: a query with no key gets zero weights
-# and a zero output. It does so by replacing an infinite row maximum with 0 and a zero
-# denominator with 1 (`attnlib.core.masked_softmax`), which leaves every other row unchanged.
+# and a zero output, and every other row is what the plain softmax gives. The cell below
+# checks all three, and that no gradient is NaN either. (Exercise 3 asks you to write such
+# a softmax yourself.)
 
 # %% slideshow={"slide_type": "-"}
 Xg = Xe.clone().requires_grad_()
@@ -311,7 +339,7 @@ future = torch.ones(N9, N9, dtype=torch.bool).triu(1)  # j > i
 assert (G[future] == 0).all(), "output depends on a future input"
 assert (G[~future] > 0).all()
 print(f"future pairs: {future.sum().item()}, all with gradient exactly 0.0")
-print(f"past pairs:   {(~future).sum().item()}, smallest gradient {G[~future].min().item():.4f}")
+print(f"past pairs:   {(~future).sum().item()}, smallest gradient {G[~future].min().item():.3f}")
 
 # %% [markdown] slideshow={"slide_type": "-"}
 # Without the mask the same layer does depend on the future, so the check above is not
@@ -320,7 +348,7 @@ print(f"past pairs:   {(~future).sum().item()}, smallest gradient {G[~future].mi
 # %% slideshow={"slide_type": "-"}
 G_open = jacobian(lambda x: mha(x[None])[0][0], x9).abs().sum(dim=(1, 3))
 assert (G_open[future] > 0).all()
-print(f"no mask: smallest future gradient {G_open[future].min().item():.4f}")
+print(f"no mask: smallest future gradient {G_open[future].min().item():.3f}")
 
 # %% [markdown] slideshow={"slide_type": "-"}
 # The dependence of each output on each input, scaled per row. The upper triangle is not
@@ -334,21 +362,52 @@ viz.heatmap(G / G.amax(dim=1, keepdim=True), tokens9, tokens9, xlabel="input j",
 # ## Explorer: masks on a real sentence
 #
 # Pick a mask and drag its size (window: neighbours on each side; prefix: prefix length;
-# padding: number of real tokens). The heatmap shows the raw self-attention weights of the
-# sentence under that mask.
+# padding: number of real tokens). The heatmap shows the self-attention weights of the
+# sentence's word vectors under that mask. Each word's match with itself is **removed**
+# (the figure's title says so): on raw word vectors it takes most of every row, as the
+# first pictures of this notebook show, and would hide what the mask changes. With it
+# removed, each row shows which *other* words that word resembles among those the mask
+# allows: widen the window and "the" finds the other "the". Under the causal mask the first
+# word then has nothing to see, and its row is zeros, as in the section on empty rows. Set
+# the self-match back to "kept" to compare.
 
 # %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 from attnlib import widgets
 
-widgets.weights_explorer(mask="window", size=1)
+widgets.weights_explorer(mask="window", size=1, self_match="removed")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The cost of a mask
 #
-# A boolean mask adds a `masked_fill` over the $N_q \times N_k$ scores; it does not make
-# dense attention cheaper, because the blocked scores are still computed. (Fused kernels
-# can skip blocked tiles: `is_causal=True` lets PyTorch's SDPA skip about half the work on
-# a GPU.) Random inputs, $B H = 8$, $N = 256$, $D = 64$:
+# A mask removes no arithmetic from dense attention: the blocked scores are still
+# computed, then thrown away. `FlopCounterMode` counts the FLOPs of the matrix products
+# that `attnlib`'s attention makes, with and without a causal mask (random inputs,
+# $B H = 8$, $N = 256$, $D = 64$; counts are exact and the same on every device):
+
+# %% slideshow={"slide_type": "-"}
+from torch.utils.flop_counter import FlopCounterMode
+
+torch.manual_seed(0)
+q = torch.randn(8, 256, 64)  # (B H, N, D): random inputs, for counting and timing
+
+
+def matmul_flops(*args):
+    with FlopCounterMode(display=False) as counter:
+        scaled_dot_product_attention(*args)
+    return counter.get_total_flops()
+
+
+flops_open, flops_causal = matmul_flops(q, q, q), matmul_flops(q, q, q, masks.causal(256))
+print(f"no mask: {flops_open:,} FLOPs; causal mask: {flops_causal:,} FLOPs")
+assert flops_causal == flops_open == 4 * 8 * 256 * 256 * 64
+
+# %% [markdown] slideshow={"slide_type": "-"}
+# What a mask adds is work: the blocked scores must be set to $-\infty$, and the softmax
+# must give empty rows zeros. A fused kernel can do better, skipping tiles that lie
+# entirely above the diagonal when told the mask is causal (`is_causal=True`; notebook 17
+# counts those tiles). Whether that pays depends on the kernel, the device and the size,
+# so here it is measured on yours, each time also as a ratio to the same function with no
+# mask:
 
 # %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 from attnlib import timing
@@ -365,8 +424,16 @@ rows = {
     "F.sdpa, is_causal=True": timing.time_fn(F.scaled_dot_product_attention, q, q, q, is_causal=True),
 }
 for name, t in rows.items():
-    print(f"{name:<24} {t}")
+    base = rows["attnlib, no mask" if name.startswith("attnlib") else "F.sdpa, no mask"]
+    print(f"{name:<24} {t}   {t.median_s / base.median_s:4.1f}x no mask")
 
+# %% [markdown] slideshow={"slide_type": "-"}
+# In the stored output (a CPU with 2 threads) every mask made the call slower, none
+# faster: `attnlib` with the causal mask took several times as long as without it, and
+# SDPA with a mask, boolean or `is_causal=True`, was slower than SDPA with no mask. On that
+# CPU, at $N = 256$, the extra elementwise work outweighed any tiles skipped. On a GPU
+# with a fused kernel, `is_causal=True` can come out faster than no mask; run the cell
+# there to see.
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
