@@ -194,9 +194,17 @@ print(measurement)
 # $$\text{FLOPs}_{\text{forward}} = 4\, B\, H\, N_q\, N_k\, D .$$
 #
 # The softmax ($O(N_q N_k)$) is left out by convention. A causal mask removes about half of
-# the pairs, so it **halves** the count; the backward pass is taken as **2.5 times** the
-# forward (two extra matmuls for the gradients plus recomputing the scores, the usual
-# FlashAttention count). Throughput and utilisation are then
+# the pairs, so it **halves** the count.
+#
+# The backward pass needs four matrix products, each as large as a forward one: with
+# $dS$ the gradient of the scores (from $dP$ through the softmax),
+#
+# $$dV = P^\top dO, \qquad dP = dO\, V^\top, \qquad dQ = dS\, K, \qquad dK = dS^\top Q,$$
+#
+# so it costs **2 times** the forward when the forward kept $P$. FlashAttention's forward
+# does not keep $P$ (that is its memory saving), so its backward first recomputes
+# $S = QK^\top$: five products, **2.5 times** the forward. `bench.attention_flops(...,
+# backward=True)` uses that FlashAttention count. Throughput and utilisation are then
 #
 # $$\text{TFLOP/s} = \frac{\text{FLOPs}}{t \cdot 10^{12}}, \qquad
 #   \%\ \text{of peak} = 100 \cdot \frac{\text{TFLOP/s}}{\text{peak TFLOP/s}} .$$
@@ -212,6 +220,28 @@ assert bench.attention_flops(B, H, N, N, D, causal=True) == fwd / 2
 assert bench.attention_flops(B, H, N, N, D, backward=True) == 2.5 * fwd
 print(f"at 10 ms that is {bench.tflops(fwd, 0.010):.2f} TFLOP/s, "
       f"{bench.percent_of_peak(fwd, 0.010, 989.0):.2f}% of an H100's 989 bf16 TFLOP/s")
+
+# %% [markdown] slideshow={"slide_type": "-"}
+# The matmul count can be checked rather than trusted. PyTorch's `FlopCounterMode` counts
+# the FLOPs of every matrix product: for the naive attention (which keeps $P$), the
+# forward makes two products and autograd's backward four, exactly twice the forward.
+# Counts are integers, the same on every device.
+
+# %% slideshow={"slide_type": "-"}
+from torch.utils.flop_counter import FlopCounterMode
+
+q, k, v = (t.requires_grad_() for t in random_qkv(256, 128))  # (B, H, N_q, D), N_k = 128
+with FlopCounterMode(display=False) as counter:
+    out = E.naive_attention(q, k, v)
+forward_flops = counter.get_total_flops()
+with FlopCounterMode(display=False) as counter:
+    out.sum().backward()
+backward_flops = counter.get_total_flops()
+one_matmul = 2 * 1 * 2 * 256 * 128 * 64  # 2 B H N_q N_k D
+print(f"forward:  {forward_flops:,} FLOPs = {forward_flops // one_matmul} matmuls")
+print(f"backward: {backward_flops:,} FLOPs = {backward_flops // one_matmul} matmuls")
+assert forward_flops == bench.attention_flops(1, 2, 256, 128, 64) == 2 * one_matmul
+assert backward_flops == 4 * one_matmul == 2 * forward_flops
 
 # %% [markdown] slideshow={"slide_type": "-"}
 # The peaks come from the GPU makers' data sheets (`bench.PEAK_TFLOPS`, dense, no
@@ -360,8 +390,24 @@ viz.line_plot(lin_Ns, lin_times, title="Linear vs softmax attention, 4 heads, D 
 # On a GPU the question becomes how close each kernel gets to the hardware. Half precision
 # (bf16, fp16) runs on tensor cores with a peak many times fp32's, and the fused kernels
 # (SDPA's flash and efficient backends, compiled FlexAttention) are the ones that get near
-# it. Timing fp32 and calling it "flash" is one of the classic errors: the flash backend
-# only runs in half precision. This cell needs a GPU.
+# it. Which dtypes a backend takes depends on the device. On CUDA, SDPA's flash backend
+# runs only in half precision, so a float32 call that you meant for "flash" runs on
+# another backend, and timing it under that name is one of the classic errors. On a CPU,
+# PyTorch's flash backend runs float32 too (a CPU sweep above times `sdpa_flash` in
+# float32). The first cell checks the CPU; the second, which needs a GPU, lists what CUDA
+# accepts per dtype.
+
+# %% slideshow={"slide_type": "-"}
+cpu_backends = E.available_backends("cpu", torch.float32)
+print("SDPA's flash backend runs float32 on the CPU:", "flash" in cpu_backends)
+assert "flash" in cpu_backends
+
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
+if torch.cuda.is_available():
+    for dtype in (torch.float16, torch.bfloat16, torch.float32):
+        print(f"CUDA, {str(dtype):14s}: SDPA backends that run: {E.available_backends('cuda', dtype)}")
+else:
+    print("No GPU: which dtypes CUDA's flash backend takes cannot be shown here; skipped.")
 
 # %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 if torch.cuda.is_available():
@@ -454,8 +500,10 @@ Explorer("sweep", {
 #   launch. CUDA events on the stream, followed by a synchronise, measure the kernels.
 # - Every timer must warm up and repeat: the first call pays one-time costs, and single
 #   readings are noisy. Report the median and a spread (`attnlib.timing`).
-# - Attention's forward pass is $4 B H N_q N_k D$ FLOPs (half with a causal mask, 2.5x for
-#   the backward); time scales with $N_q N_k$, whether that is self- or cross-attention.
+# - Attention's forward pass is $4 B H N_q N_k D$ FLOPs (half with a causal mask). The
+#   backward is four more matmuls, 2x the forward, or five, 2.5x, when the scores are
+#   recomputed as FlashAttention does. Time scales with $N_q N_k$, whether that is self-
+#   or cross-attention.
 # - Compare implementations only after checking they compute the same thing, and only at
 #   the same dtype: TFLOP/s against the card's peak says how much is left on the table.
 #
