@@ -393,20 +393,23 @@ assert (mean_distance < plain_distance).all()
 
 # %% slideshow={"slide_type": "-"}
 viz.heads_grid(alibi_weights, tokens, tokens, head_titles=head_titles, vmax=0.5,
-               title="Attention weights under ALiBi, per head (colour scale 0 to 0.5)")
+               title="Attention weights under ALiBi per head, untrained projections "
+                     "(colour scale 0 to 0.5)")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Explorer: one sentence, four encodings
 #
 # Pick an encoding and watch the weights of the same sentence change. For ALiBi choose the
 # head (0 is steepest); for RoPE choose the base $b$ (a small base turns fast, so position
-# matters more).
+# matters more). Each of those two controls appears only with its encoding. The layer is
+# the untrained one used throughout (the title says so): what changes with the encoding is
+# the point, not which word a row picks.
 
 # %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 import ipywidgets as W
 
 from attnlib.data import SENTENCES
-from attnlib.widgets import Explorer
+from attnlib.widgets import Explorer, show
 
 
 def draw_positions(text, encoding, seq_len, alibi_head, rope_base):
@@ -423,8 +426,15 @@ def draw_positions(text, encoding, seq_len, alibi_head, rope_base):
             _, w = attend(xs)
     detail = {"ALiBi": f"head {alibi_head}, slope {alibi_slopes(H)[alibi_head]:.4f}",
               "RoPE": f"base {rope_base}"}.get(encoding, "")
-    fig = viz.heatmap(w, words, words, title=f"{encoding}, N = {n} {detail}")
-    return fig, f"<b>{encoding}</b>, N = {n}; {detail or 'no parameters'}"
+    fig = viz.heatmap(w, words, words, title=f"{encoding}, N = {n} {detail}\n(untrained projections)")
+    return fig, f"<b>{encoding}</b>, N = {n}; {detail or 'no parameters'}; untrained projections"
+
+
+def show_used(name, controls):
+    """The ALiBi head and the RoPE base each change only their own encoding."""
+    encoding = controls["encoding"].value
+    show(controls["alibi_head"], encoding == "ALiBi")
+    show(controls["rope_base"], encoding == "RoPE")
 
 
 controls = {
@@ -435,7 +445,7 @@ controls = {
     "alibi_head": W.IntSlider(value=0, min=0, max=H - 1, description="ALiBi head", continuous_update=False),
     "rope_base": W.Dropdown(options=(10, 100, 1000, 10000), value=10000, description="RoPE base"),
 }
-Explorer("positions", controls, draw_positions)
+Explorer("positions", controls, draw_positions, adjust=show_used)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The cost of positions
