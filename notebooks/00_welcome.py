@@ -154,11 +154,16 @@ viz.heatmap(weights, tokens, tokens, title="Self-attention of raw word vectors")
 # Explorers put sliders next to an idea. Edit the sentence, drag the length or the
 # temperature, pick a mask: the heatmap redraws when you release the control. Saved
 # notebooks (and GitHub) show the last picture; the live controls need a running kernel.
+#
+# Each word vector matches itself best, so the heatmap above is mostly its diagonal. This
+# explorer starts with that self-match removed (its title says so): each row then shows
+# which *other* words the word resembles. Set "self-match" to "kept" to see the diagonal
+# come back.
 
 # %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 from attnlib import widgets
 
-widgets.weights_explorer()
+widgets.weights_explorer(self_match="removed")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## A timing cell

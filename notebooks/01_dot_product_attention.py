@@ -331,17 +331,18 @@ assert torch.allclose(w_cold, one_hot, atol=1e-3)
 assert torch.allclose(w_hot, torch.full_like(w_hot, 1 / len(key_tokens)), atol=1e-2)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## Explorer: temperature and sentence
+# ## Explorer: query words, sentence and temperature
 #
-# Self-attention of a sentence's word vectors ($Q = K = V = X$). Drag the temperature down
-# and each row collapses onto the most similar word (itself, or a repeated word such as
-# "the"); drag it up and every row flattens to $1/N$.
+# The lookup above, live: query words (not taken from the sentence) look up the words of a
+# sentence, with the temperature $T$ applied to the scores. Drag the temperature down and
+# each row collapses onto its best key, the hard lookup; drag it up and every row flattens
+# towards $1/N_k$. Type other query words ("grass", "walks", "city") or another sentence
+# and watch which key each query finds; the readout names it.
 
 # %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 from attnlib import widgets
 
-widgets.weights_explorer(text="the old horse eats grass in the garden", seq_len=8,
-                         temperature=0.5)
+widgets.lookup_explorer(queries="bus blue doctor", text=sentence, temperature=1.0)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The cost on your device
