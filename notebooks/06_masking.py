@@ -259,7 +259,7 @@ with torch.no_grad():
         same = torch.allclose(out, out_keep, atol=1e-6)
         print(f"keep vs {name:<8}: outputs equal within 1e-6: {same}")
         assert same
-    assert torch.allclose(w_add, w_keep, rtol=0, atol=1e-7)
+    assert torch.equal(w_add, w_keep)
     assert torch.allclose(w_torch, w_keep, atol=1e-6)
 print("all four agree, outputs and per-head weights")
 

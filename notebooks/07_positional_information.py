@@ -386,8 +386,8 @@ distance = (i - j).abs().float()
 mean_distance = (alibi_weights * distance).sum(-1).mean(-1)  # (H,)
 plain_distance = (plain_weights * distance).sum(-1).mean().item()
 for h in range(H):
-    print(f"head {h}, slope 1/{round(1 / slopes[h].item()):<3}: mean distance {mean_distance[h]:.4f}")
-print(f"no ALiBi:              mean distance {plain_distance:.4f}")
+    print(f"head {h}, slope 1/{round(1 / slopes[h].item()):<3}: mean distance {mean_distance[h]:.3f}")
+print(f"no ALiBi:              mean distance {plain_distance:.3f}")
 assert (mean_distance[:-1] < mean_distance[1:]).all()  # steeper slope -> nearer
 assert (mean_distance < plain_distance).all()
 
