@@ -68,15 +68,17 @@ def draw_heatmap(ax, weights, x_labels=None, y_labels=None, *, title=None, xlabe
 @matplotlib.rc_context(STYLE)
 def heatmap(weights, x_labels=None, y_labels=None, *, title="Attention weights", xlabel="key",
             ylabel="query", vmin=0.0, vmax=1.0, annotate=None, cmap=CMAP, size=(5.0, 4.2),
-            tick_step=1):
-    """A Figure with one heatmap of (N_q, N_k) weights, token labels on both axes, colour bar."""
+            tick_step=1, colorbar_label=None):
+    """A Figure with one heatmap of (N_q, N_k) weights, token labels on both axes, colour bar.
+
+    The colour bar says "weight" for the range 0..1, else "value", unless colorbar_label."""
     fig = Figure(figsize=size)  # fixed margins: faster to redraw than a computed layout
     fig.subplots_adjust(left=0.2, right=0.86, bottom=0.22, top=0.9)
     ax = fig.add_subplot()
     image = draw_heatmap(ax, weights, x_labels, y_labels, title=title, xlabel=xlabel,
                          ylabel=ylabel, vmin=vmin, vmax=vmax, annotate=annotate, cmap=cmap,
                          tick_step=tick_step)
-    label = "weight" if (vmin, vmax) == (0.0, 1.0) else "value"
+    label = colorbar_label or ("weight" if (vmin, vmax) == (0.0, 1.0) else "value")
     fig.colorbar(image, ax=ax, label=label, fraction=0.05, pad=0.03)
     return fig
 

@@ -44,10 +44,12 @@ class Panels:
 
     x_labels label the keys (columns), y_labels the queries (rows). panel_titles name the
     panels of a grid; `highlight` marks one panel (e.g. the chosen head) in the grid.
+    colorbar_label names the colour bar of a single heatmap (default: "weight").
     """
 
     def __init__(self, weights, x_labels, y_labels, *, title, panel_titles=None, ncols=4,
-                 panel=2.4, highlight=None, xlabel="key", ylabel="query", annotate=None):
+                 panel=2.4, highlight=None, xlabel="key", ylabel="query", annotate=None,
+                 colorbar_label=None):
         w = weights.detach().cpu().float().numpy() if isinstance(weights, torch.Tensor) \
             else np.asarray(weights, dtype=float)
         if w.ndim not in (2, 3):
@@ -64,12 +66,13 @@ class Panels:
         self.panel_titles = list(panel_titles) if panel_titles else [f"head {h}" for h in range(count)]
         self.xlabel, self.ylabel = xlabel, ylabel
         self.annotate = (not self.grid and n_q * n_k <= 64) if annotate is None else annotate
+        self.colorbar_label = colorbar_label
 
     def layout(self):
         """Everything that the saved background depends on."""
         return (self.grid, self.weights.shape, tuple(self.x_labels), tuple(self.y_labels),
                 tuple(self.panel_titles), self.ncols, self.panel, self.xlabel, self.ylabel,
-                self.annotate)
+                self.annotate, self.colorbar_label)
 
 
 def _tick_step(n, inches):
@@ -93,7 +96,7 @@ class _FastFigure:
         else:
             self.fig = viz.heatmap(w[0], panels.x_labels, panels.y_labels, title=panels.title,
                                    xlabel=panels.xlabel, ylabel=panels.ylabel,
-                                   annotate=panels.annotate,
+                                   annotate=panels.annotate, colorbar_label=panels.colorbar_label,
                                    tick_step=_tick_step(max(w.shape[1:]), 4.2))
             self.axes = [self.fig.axes[0]]
             self.title = self.axes[0].title

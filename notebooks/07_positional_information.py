@@ -409,7 +409,7 @@ viz.heads_grid(alibi_weights, tokens, tokens, head_titles=head_titles, vmax=0.5,
 import ipywidgets as W
 
 from attnlib.data import SENTENCES
-from attnlib.widgets import Explorer, show
+from attnlib.widgets import Explorer, Panels, show
 
 
 def draw_positions(text, encoding, seq_len, alibi_head, rope_base):
@@ -426,8 +426,9 @@ def draw_positions(text, encoding, seq_len, alibi_head, rope_base):
             _, w = attend(xs)
     detail = {"ALiBi": f"head {alibi_head}, slope {alibi_slopes(H)[alibi_head]:.4f}",
               "RoPE": f"base {rope_base}"}.get(encoding, "")
-    fig = viz.heatmap(w, words, words, title=f"{encoding}, N = {n} {detail}\n(untrained projections)")
-    return fig, f"<b>{encoding}</b>, N = {n}; {detail or 'no parameters'}; untrained projections"
+    title = f"{encoding}, N = {n} {detail}\n(untrained projections)"
+    return Panels(w, words, words, title=title), (f"<b>{encoding}</b>, N = {n}; "
+                                                  f"{detail or 'no parameters'}; untrained projections")
 
 
 def show_used(name, controls):

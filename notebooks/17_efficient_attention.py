@@ -521,16 +521,16 @@ else:
 import ipywidgets as W
 from IPython.display import display
 
-from attnlib.widgets import Explorer, show
+from attnlib.widgets import Explorer, Panels, show
 
 
 def draw_tiles(method, n, block, window):
     tiles = tile_map(n, block, method, window)
     T = tiles.shape[0]
-    labels = [f"{s}" for s in range(0, n, block)] if T <= 16 else None
-    fig = viz.heatmap(tiles, labels, labels, title=f"{method}: N={n}, blocks of {block}",
-                      xlabel="key block (start)", ylabel="query block (start)", annotate=False)
-    fig.axes[-1].set_ylabel("1 full, 0.5 with a mask, 0 skipped")  # the colour bar
+    labels = [str(start) for start in range(0, n, block)]  # each block's first position
+    fig = Panels(tiles, labels, labels, title=f"{method}: N={n}, blocks of {block}",
+                 xlabel="key block (start)", ylabel="query block (start)", annotate=False,
+                 colorbar_label="1 full, 0.5 with a mask, 0 skipped")
     done = int((tiles > 0).sum())
     readout = (f"<b>{done} of {T * T} tiles</b> computed ({100 * done / T**2:.0f}% of the work), "
                f"{int((tiles == 0.5).sum())} with a mask; scores held at once: "

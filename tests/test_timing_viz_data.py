@@ -81,3 +81,10 @@ def test_tokenize_embed_and_errors():
         data.embed("...")
     for s in data.SENTENCES:
         assert data.unknown_words(s) == []
+
+
+def test_heatmap_colour_bar_label():
+    w = torch.full((2, 2), 0.5)
+    assert viz.heatmap(w).axes[1].get_ylabel() == "weight"
+    assert viz.heatmap(w, vmin=-1.0).axes[1].get_ylabel() == "value"
+    assert viz.heatmap(w, colorbar_label="share").axes[1].get_ylabel() == "share"
