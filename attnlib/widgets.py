@@ -235,15 +235,20 @@ class Explorer:
     given, runs before a redraw when control `name` changed, to update dependent controls
     (e.g. a range); its own changes do not trigger further redraws. A draw that raises
     shows the error in the readout and keeps the last picture (the first draw raises).
+    remember=K keeps the pictures of the last K control settings, for explorers whose
+    draw returns a full Figure (slow to render) and whose settings are few: a setting seen
+    before is shown again without drawing.
     """
 
-    def __init__(self, name, controls, draw, *, height="440px", adjust=None):
+    def __init__(self, name, controls, draw, *, height="440px", adjust=None, remember=0):
         self.name = name
         self.controls = controls  # {name: widget}
         self._draw = draw
         self._adjust = adjust
         self._holding = False
         self._figures = OrderedDict()  # layout -> _FastFigure, most recent last
+        self._remember = remember
+        self._seen = OrderedDict()  # control values -> (figure, png, readout), most recent last
         self.out = W.Output(layout=W.Layout(height=height, overflow="hidden"))
         self.readout = W.HTML()
         for control_name, control in controls.items():
@@ -303,12 +308,21 @@ class Explorer:
         threads = torch.get_num_threads()
         torch.set_num_threads(1)  # tiny tensors: a second thread only waits on a busy core
         try:
-            with torch.no_grad():
-                result, readout = self._draw(**self.values())
-            if isinstance(result, Panels):
-                figure, png = self._render(result)
+            key = tuple(self.values().items())
+            if key in self._seen:
+                self._seen.move_to_end(key)
+                figure, png, readout = self._seen[key]
             else:
-                figure, png = result, viz.to_png(result, dpi=DPI)
+                with torch.no_grad():
+                    result, readout = self._draw(**self.values())
+                if isinstance(result, Panels):
+                    figure, png = self._render(result)
+                else:
+                    figure, png = result, viz.to_png(result, dpi=DPI)
+                if self._remember:
+                    self._seen[key] = figure, png, readout
+                    while len(self._seen) > self._remember:
+                        self._seen.popitem(last=False)
         except Exception as err:  # noqa: BLE001 - a learner's input; say what is wrong
             if raise_errors:
                 raise

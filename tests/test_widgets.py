@@ -409,3 +409,20 @@ def test_explorer_with_a_plain_figure_draw():
     assert explorer.redraws == 2 and explorer.png != png and calls == [0, 2]
     assert explorer.readout.value == "shift 2" and explorer.last_redraw_s > 0
     assert_bundle(explorer)
+
+
+def test_explorer_remembers_pictures_of_settings_seen():
+    calls = []
+
+    def draw(k):
+        calls.append(k)
+        return viz.heatmap(torch.eye(3).roll(k, 1), list("abc"), list("abc"), title=f"shift {k}"), f"shift {k}"
+
+    explorer = widgets.Explorer("shift", {"k": widgets._slider("k", 0, 0, 2)}, draw, remember=2)
+    first = explorer.png
+    explorer.set(k=1)
+    explorer.set(k=0)  # seen: shown again, not drawn
+    assert calls == [0, 1] and explorer.png == first and explorer.readout.value == "shift 0"
+    explorer.set(k=2)
+    explorer.set(k=1)  # k=1 was the least recent of three: forgotten, drawn again
+    assert calls == [0, 1, 2, 1] and explorer.redraws == 5
