@@ -104,9 +104,8 @@ print("BIG measurements:", BIG)
 
 # %% [markdown] slideshow={"slide_type": "-"}
 # `bench.peak_memory(fn)` runs `fn` once and reports the most bytes torch held at the same
-# time while it ran (on a CPU it reads the profiler's allocation events; on a GPU, torch's
-# peak counter). Here is the naive implementation, which builds $S$ and $P$ in full, for one
-# head with $D = 64$:
+# time while it ran. Here is the naive implementation, which builds $S$ and $P$ in full, for
+# one head with $D = 64$:
 
 # %% slideshow={"slide_type": "-"}
 Ns = [256, 512, 1024, 2048]
@@ -194,8 +193,8 @@ assert same(online, torch.softmax(x, dim=0), atol=1e-6)
 # %% [markdown] slideshow={"slide_type": "-"}
 # By hand: at $j=2$ the maximum jumps from 1 to 3, so $\ell_1 = 1$ is rescaled to $e^{-2}$
 # and $e^0 = 1$ is added: $\ell_2 = 1.1353$. Then $\ell_3 = \ell_2 + e^{-1} = 1.5032$.
-# `attnlib.efficient.online_softmax` runs the same recurrence on whole rows; it matches
-# `torch.softmax` even for scores that would overflow `exp` directly:
+# The library's `attnlib.efficient.online_softmax` must give the same answer as
+# `torch.softmax`, even for scores that would overflow `exp` directly:
 
 # %% slideshow={"slide_type": "-"}
 torch.manual_seed(0)
@@ -478,8 +477,8 @@ assert gap > 0.1
 # `F.scaled_dot_product_attention` (SDPA) picks among several backends: `math` (plain
 # PyTorch, like our naive version), `flash` (the tiled algorithm above, fused into one
 # kernel), `efficient` (memory-efficient attention, same idea) and `cudnn`. Which ones run
-# depends on the device, dtype and shapes. `available_backends` tries a tiny call on each;
-# every one that runs here must agree with our reference.
+# depends on the device, dtype and shapes. `available_backends` lists the ones that run
+# here; every one of them must agree with our reference.
 
 # %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 device = timing.default_device()
@@ -624,6 +623,8 @@ viz.line_plot(cross_Ns, times, title="Time per call, 4 heads, D = 64 (CPU)",
 # A stored file, so this output is the same on every machine:
 
 # %% slideshow={"slide_type": "-"}
+import inspect
+
 import pandas as pd
 
 results = pd.read_csv("../results/cpu-2-threads/results.csv")
@@ -638,6 +639,9 @@ print("time growth per doubling of N, naive:", (ms["naive"] / ms["naive"].shift(
 print("time growth per doubling of N, flash:", (ms["flash"] / ms["flash"].shift()).round(1).tolist()[1:])
 faster = ms.index[ms["flash"] < ms["naive"]].tolist()
 print("N where the tiled loop (flash) was faster than naive:", faster)
+flash_blocks = inspect.signature(E.flash_attention).parameters
+assert bench.IMPLEMENTATIONS["flash"] is E.flash_attention  # the rows are the library's loop,
+assert flash_blocks["block_q"].default == flash_blocks["block_k"].default == 64  # blocks of 64
 assert faster[-3:] == [1024, 2048, 4096] and 512 not in faster
 
 # %% [markdown] slideshow={"slide_type": "-"}

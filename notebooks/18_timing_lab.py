@@ -169,8 +169,9 @@ print(f"first call / median = {first_s / warm.median_s:.1f}x; "
 # 4. **summarise robustly**: the median, with the interquartile range as the spread, so
 #    a few interrupted runs do not move the answer.
 #
-# It also runs under `torch.no_grad()`, so autograd's bookkeeping is not timed. Here is
-# `torch.utils.benchmark` used directly, with its own report:
+# It also runs under `torch.no_grad()`, so autograd's bookkeeping is not timed. (The
+# series' tests check each of these steps against the code, so this list cannot drift from
+# it.) Here is `torch.utils.benchmark` used directly, with its own report:
 
 # %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 import torch.utils.benchmark as benchmark

@@ -1,5 +1,7 @@
 """attnlib.timing, attnlib.viz and attnlib.data."""
 
+import time
+
 import pytest
 import torch
 
@@ -10,6 +12,30 @@ def test_time_fn_on_cpu_reports_a_median():
     t = timing.time_fn(torch.mm, torch.randn(64, 64), torch.randn(64, 64), device="cpu", min_run_time=0.02)
     assert t.median_s > 0 and t.repeats >= 1 and t.device.startswith("cpu")
     assert "ms" in str(t)
+
+
+def test_time_fn_does_what_notebook_18_says(monkeypatch):
+    """18 describes time_fn: warm-up untimed, no autograd, torch.utils.benchmark's
+    blocked_autorange with torch's thread count, and the median with the IQR."""
+    calls, timers = [], []
+
+    def fn():
+        calls.append(torch.is_grad_enabled())
+        if len(calls) <= 3:
+            time.sleep(0.05)  # slow first calls: paid during the warm-up
+
+    real_timer = timing.benchmark.Timer
+
+    def recording_timer(*args, **kwargs):
+        timers.append(kwargs)
+        return real_timer(*args, **kwargs)
+
+    monkeypatch.setattr(timing.benchmark, "Timer", recording_timer)
+    t = timing.time_fn(fn, device="cpu", warmup=3, min_run_time=0.02)
+    assert not any(calls)  # every call under torch.no_grad()
+    assert t.median_s < 0.01  # the three slow calls were the warm-up, untimed
+    assert len(timers) == 1 and timers[0]["num_threads"] == torch.get_num_threads()
+    assert t.iqr_s >= 0 and t.repeats >= 1
 
 
 def test_describe_device_names_threads():
