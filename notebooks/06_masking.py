@@ -434,6 +434,7 @@ for name, t in rows.items():
 # CPU, at $N = 256$, the extra elementwise work outweighed any tiles skipped. On a GPU
 # with a fused kernel, `is_causal=True` can come out faster than no mask; run the cell
 # there to see.
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
@@ -441,9 +442,14 @@ for name, t in rows.items():
 #   exactly 0, and the rest of the row still sums to 1.
 # - Causal (keys $j \le i$), padding (real keys only), window ($|i-j| \le w$) and prefix
 #   (prompt seen by all, causal after) masks combine by AND.
-# - Keep, block and additive masks are the same information. `attnlib` and
-#   `F.scaled_dot_product_attention` keep on True; `nn.MultiheadAttention` blocks on True.
+# - Keep, block and additive masks are the same information. `attnlib` has one
+#   convention, True = may attend, for `mask` and `key_mask` alike (as
+#   `F.scaled_dot_product_attention`'s `attn_mask`); PyTorch's block convention appears only
+#   at the converters, when a mask goes to `nn.MultiheadAttention` or `nn.Transformer*`.
 #   Converted correctly, all give the same outputs, as proven above.
+# - A mask removes no matrix products from dense attention (counted above); fused kernels
+#   told `is_causal=True` may skip tiles, and only a timing on your device says whether
+#   that pays.
 # - A row with no allowed key is NaN in the naive recipe; `attnlib` returns zeros.
 # - Under a causal mask, the gradient of output $i$ with respect to every input $j > i$ is
 #   exactly zero.
