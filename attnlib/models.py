@@ -1,13 +1,79 @@
-"""Tiny models the notebooks train in seconds."""
+"""Tiny models the notebooks train in seconds (attnlib.train trains them).
+
+OneHeadAttention (notebooks 03, 04) -> VerbFinder (03), Matcher (04);
+MultiHeadAttention -> NeighbourModel (05); EncoderBlocks -> TinyEncoder (08).
+"""
 
 import torch
 from torch import nn
 
+from .blocks import EncoderBlock
 from .multihead import MultiHeadAttention
+from .positional import LearnedPositionalEmbedding
+
+
+class OneHeadAttention(nn.Module):
+    """One head, no output projection: queries from x_q, keys and values from x_kv.
+
+    forward(x_q (B, N_q, E), x_kv (B, N_k, E) = x_q) -> output (B, N_q, D), weights
+    (B, N_q, N_k). With one argument it is self-attention (notebook 03), with two
+    cross-attention (notebook 04): the same layer.
+    """
+
+    def __init__(self, embed_dim, head_dim):
+        super().__init__()
+        self.W_q = nn.Linear(embed_dim, head_dim)
+        self.W_k = nn.Linear(embed_dim, head_dim)
+        self.W_v = nn.Linear(embed_dim, head_dim)
+
+    def forward(self, x_q, x_kv=None):
+        x_kv = x_q if x_kv is None else x_kv
+        q = self.W_q(x_q)  # (B, N_q, D)
+        k, v = self.W_k(x_kv), self.W_v(x_kv)  # (B, N_k, D)
+        scores = q @ k.transpose(-2, -1) / q.shape[-1] ** 0.5  # (B, N_q, N_k)
+        weights = torch.softmax(scores, dim=-1)  # (B, N_q, N_k), rows sum to 1
+        return weights @ v, weights  # (B, N_q, D), (B, N_q, N_k)
+
+
+class VerbFinder(nn.Module):
+    """Notebook 03: self-attention over word vectors, then a linear read-out per word.
+
+    x (B, N, E) -> logits (B, N, kinds), weights (B, N, N). The read-out sees only the
+    attention output y_i = sum_j A_ij v_j (see data.verb_task).
+    """
+
+    def __init__(self, embed_dim=32, kinds=3):
+        super().__init__()
+        self.attn = OneHeadAttention(embed_dim, embed_dim)
+        self.readout = nn.Linear(embed_dim, kinds)
+
+    def forward(self, x):
+        y, weights = self.attn(x)  # (B, N, D), (B, N, N)
+        return self.readout(y), weights  # (B, N, kinds), (B, N, N)
+
+
+class Matcher(nn.Module):
+    """Notebook 04: cross-attention, then a read-out scored against every word vector.
+
+    x_q (B, N_q, E), x_c (B, N_k, E) -> logits (B, N_q, V), weights (B, N_q, N_k), with
+    logits_i = (W_o y_i + b_o) . vectors^T: one score per vocabulary word (data.match_task).
+    vectors: the embedding table (V, E), fixed.
+    """
+
+    def __init__(self, vectors):
+        super().__init__()
+        embed_dim = vectors.shape[1]
+        self.attn = OneHeadAttention(embed_dim, embed_dim)
+        self.readout = nn.Linear(embed_dim, embed_dim)
+        self.register_buffer("vectors", vectors.clone(), persistent=False)  # (V, E)
+
+    def forward(self, x_q, x_c):
+        y, weights = self.attn(x_q, x_c)  # (B, N_q, D), (B, N_q, N_k)
+        return self.readout(y) @ self.vectors.T, weights  # (B, N_q, V), (B, N_q, N_k)
 
 
 class NeighbourModel(nn.Module):
-    """One multi-head attention layer that reads a token's previous and next neighbour.
+    """Notebook 05: one multi-head attention layer reading a token's two neighbours.
 
     Token + learned position embeddings -> MultiHeadAttention -> two linear read-outs,
     one predicting the previous token, one the next (see data.neighbour_task).
@@ -29,7 +95,7 @@ class NeighbourModel(nn.Module):
 
 
 class TinyEncoder(nn.Module):
-    """A small stack of attnlib EncoderBlocks that labels every position (notebook 08).
+    """Notebook 08: a small stack of attnlib EncoderBlocks that labels every position.
 
     Token embedding + learned positions -> num_layers EncoderBlocks -> a linear read-out
     giving V logits at each position (e.g. the digit that belongs there once sorted).
@@ -38,9 +104,6 @@ class TinyEncoder(nn.Module):
     def __init__(self, vocab=10, n=8, embed_dim=32, num_heads=2, num_layers=2, ff_dim=64,
                  norm_first=False):
         super().__init__()
-        from .blocks import EncoderBlock
-        from .positional import LearnedPositionalEmbedding
-
         self.tok = nn.Embedding(vocab, embed_dim)
         self.pos = LearnedPositionalEmbedding(n, embed_dim)
         self.blocks = nn.ModuleList(

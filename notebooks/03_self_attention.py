@@ -47,7 +47,7 @@ if "google.colab" in sys.modules:
 #
 # **In this notebook you will:**
 # - see that attention on raw word vectors mostly makes each word look at itself, and prove why;
-# - add learned projections $W_q, W_k, W_v$ and train them in seconds until every word looks at the verb;
+# - add learned projections $W_q, W_k, W_v$, train them in seconds until every word names the kind of the sentence's verb, and find out how it does so;
 # - prove that self-attention is permutation equivariant, and that our build equals `attnlib` and PyTorch.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -233,108 +233,72 @@ print("Attn(PX) == P Attn(X) and A(PX) == P A(X) P^T")
 # different order: self-attention alone is a bag of words. Notebook 07 adds positions.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## Training the projections: every word looks at the verb
+# ## Training the projections: every word must find the verb
 #
 # A task that a word cannot solve by looking at itself: **for every word of a sentence,
 # predict which kind of verb the sentence has** (eating, moving or seeing). The nouns are
-# drawn independently of the verb, so the only evidence is the verb itself, and every
-# word must find it. Sentences are built from the embedding's vocabulary:
-# "the (size) *noun* *verb* the *noun*".
+# drawn independently of the verb, so the only evidence is the verb itself. The sentences,
+# "the (size) *noun* *verb* the *noun*", come from `attnlib.data.verb_task`. Training
+# draws its nouns from 18; the held-out sentences use 6 other nouns that training never
+# shows.
 
 # %% slideshow={"slide_type": "-"}
-from attnlib.data import load_embeddings
+from attnlib import data
 
-vocab, vectors = load_embeddings()
-index = {word: i for i, word in enumerate(vocab)}
-VERBS = {"eat": ["eats", "likes", "wants", "finds"], "move": ["drives", "rides", "takes", "parks"],
-         "see": ["sees", "watches", "follows", "chases"]}
-NOUNS = ["cat", "dog", "bird", "horse", "cow", "mouse", "fox", "rabbit", "teacher", "doctor",
-         "child", "student", "farmer", "driver", "artist", "nurse", "fish", "bread", "apple",
-         "cheese", "rice", "soup", "cake", "grass"]
-SIZES = ["small", "big", "old", "young", "quick", "lazy"]
-
-
-def ids(words):
-    return torch.tensor([index[w] for w in words])
-
-
-VERB_IDS, NOUN_IDS, SIZE_IDS = torch.stack([ids(v) for v in VERBS.values()]), ids(NOUNS), ids(SIZES)
-THE = torch.tensor(index["the"])
-
-
-def verb_batch(batch, generator):
-    """x (B, N, E) sentence vectors; y (B, N) the verb's kind, repeated at every word."""
-    pick = lambda options: options[torch.randint(len(options), (batch,), generator=generator)]
-    kind = torch.randint(len(VERBS), (batch,), generator=generator)  # (B,)
-    verb = VERB_IDS[kind, torch.randint(4, (batch,), generator=generator)]
-    words = [THE.expand(batch)]
-    if torch.rand((), generator=generator) < 0.5:
-        words.append(pick(SIZE_IDS))  # half the batches have an adjective: N = 5 or 6
-    words += [pick(NOUN_IDS), verb, THE.expand(batch), pick(NOUN_IDS)]
-    token_ids = torch.stack(words, dim=1)  # (B, N)
-    return vectors[token_ids], kind[:, None].expand(token_ids.shape)
-
-
-x_demo, y_demo = verb_batch(2, torch.Generator().manual_seed(0))
-print(f"x {tuple(x_demo.shape)}, y {tuple(y_demo.shape)}, y[0] = {y_demo[0].tolist()}")
+print("kinds:", data.VERB_KINDS)
+print("held-out nouns:", data.HELD_OUT_NOUNS)
+x_demo, y_demo = data.verb_task(2, torch.Generator().manual_seed(0))
+print(f"x {tuple(x_demo.shape)} = (B, N, E), y {tuple(y_demo.shape)}, y[0] = {y_demo[0].tolist()}")
+assert not set(data.HELD_OUT_NOUNS) & set(data.VERB_NOUNS)
 
 # %% [markdown] slideshow={"slide_type": "-"}
-# The model is our `SelfAttention` and one linear read-out from each output row to the
-# three kinds. There is no shortcut: the read-out sees only $y_i = \sum_j A_{ij} v_j$.
+# The model, `attnlib.models.VerbFinder`, is one self-attention layer and a linear
+# read-out from each output row to the three kinds. There is no shortcut: the read-out
+# sees only $y_i = \sum_j A_{ij} v_j$. Its attention layer, `models.OneHeadAttention`, is
+# the `SelfAttention` we built (it also accepts a second sequence, for notebook 04): given
+# our weights, it returns exactly our outputs and weights.
 
 # %% slideshow={"slide_type": "-"}
-class VerbKind(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.attn = SelfAttention(32, 32)
-        self.readout = nn.Linear(32, len(VERBS))
+from attnlib.models import OneHeadAttention
 
-    def forward(self, x):
-        y, weights = self.attn(x)  # (B, N, D), (B, N, N)
-        return self.readout(y), weights  # logits (B, N, 3)
+lib_attn = OneHeadAttention(32, 32)
+lib_attn.load_state_dict(attn.state_dict())  # the same parameters: W_q, W_k, W_v
+with torch.no_grad():
+    lib_out, lib_w = lib_attn(x[None])
+assert torch.equal(lib_out, out) and torch.equal(lib_w, w)
+print("attnlib.models.OneHeadAttention == our SelfAttention")
 
-
-import copy
-
-torch.manual_seed(0)
-untrained = VerbKind()
-model = copy.deepcopy(untrained)  # the same starting point; `untrained` is kept to compare
+# %% [markdown] slideshow={"slide_type": "-"}
+# `attnlib.train.train_verb_finder` trains it with the series' one training loop,
+# `train.fit` (Adam, 150 steps of 64 sentences, seeded, on one CPU thread). With
+# `steps=0` it returns the model as training starts, which we keep to compare.
 
 # %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
-from tqdm.auto import tqdm
+from attnlib import train
 
-torch.manual_seed(0)
-gen = torch.Generator().manual_seed(0)
-opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-for _ in tqdm(range(150), desc="training"):
-    xb, yb = verb_batch(64, gen)
-    logits, _ = model(xb)
-    loss = F.cross_entropy(logits.flatten(0, 1), yb.flatten())
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
+untrained, _ = train.train_verb_finder(steps=0, seed=0, progress=False)
+model, losses = train.train_verb_finder(steps=150, seed=0)
+acc, acc_untrained = train.verb_accuracy(model), train.verb_accuracy(untrained)
+print(f"training loss {losses[0]:.3f} -> {losses[-1]:.4f}")
+print(f"held-out accuracy: untrained {acc_untrained:.3f}, trained {acc:.4f}")
 
 # %% [markdown] slideshow={"slide_type": "-"}
-# Accuracy on 1,000 new sentences (a different seed), at every word:
+# Above, the accuracy on 1,000 sentences whose nouns training never used, at every word.
+# The check asserts what holds whatever the seed (`tests/test_learned_claims.py` retrains
+# on several): trained, more than 99% of the words are right; untrained, fewer than 60%
+# (chance is one in three).
 
 # %% slideshow={"slide_type": "-"}
-@torch.no_grad()
-def accuracy(m, seed=1):
-    xb, yb = verb_batch(1000, torch.Generator().manual_seed(seed))
-    return (m(xb)[0].argmax(-1) == yb).float().mean().item()
-
-
-print(f"final training loss {loss.item():.4f}")
-print(f"held-out accuracy: untrained {accuracy(untrained):.3f}, trained {accuracy(model):.3f}")
-assert accuracy(model) > 0.99
+print(f"trained: more than 0.99 of the words right: {acc > 0.99}")
+print(f"untrained: fewer than 0.6 right: {acc_untrained < 0.6}")
+assert acc > 0.99 and acc_untrained < 0.6
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## What the trained weights look like
 #
 # On one of the series' own sentences, which has words the training sentences never had
-# ("in the park"): before training the pattern is flat and arbitrary; after training
-# every row but two puts almost all its weight on the verb column. "park" is a kind of word
-# the model never saw, and the verb's own row is discussed below.
+# ("a", "in", "park"): before training the pattern is flat and arbitrary; after training
+# the rows look at the verb column, with exceptions that the next section explains.
 
 # %% slideshow={"slide_type": "-"}
 def weights_of(m, text):
@@ -350,35 +314,92 @@ viz.heads_grid(torch.stack([w_before, w_after]), tokens, tokens, ncols=2, panel=
                head_titles=["untrained", "trained"], title=f"Self-attention weights on {SENTENCES[2]!r}")
 
 # %% [markdown] slideshow={"slide_type": "-"}
-# In numbers: the weight each word gives to the verb, before and after, and the predicted
-# kind at every word.
+# In numbers: the weight each word gives to the verb, before and after, and the kind
+# each word predicts.
 
-# %% slideshow={"slide_type": "-"}
-kinds = list(VERBS)
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
+kinds = list(data.VERB_KINDS)
 verb_at = tokens.index("sees")
-print("word     before  after")
-for word, b, a in zip(tokens, w_before[:, verb_at], w_after[:, verb_at]):
-    print(f"{word:<8} {b:6.2f} {a:6.2f}")
-print("predicted kinds:", sorted({kinds[i] for i in pred.tolist()}))
-assert {kinds[i] for i in pred.tolist()} == {"see"}
-assert w_after[:, verb_at].mean() > 3 * w_before[:, verb_at].mean()
+print("word     before  after  predicted")
+for word, b, a, p in zip(tokens, w_before[:, verb_at], w_after[:, verb_at], pred.tolist()):
+    print(f"{word:<8} {b:6.2f} {a:6.2f}  {kinds[p]}")
 
 # %% [markdown] slideshow={"slide_type": "-"}
-# The same test on 1,000 held-out training-style sentences: the mean weight on the verb,
-# per word position, for the trained model. The nouns and the articles look almost only at
-# the verb. The verb's own row needs less: its value vector is large enough that even a
-# small weight on itself settles the answer.
+# The check: every word of the sentence that training used answers "see". The words it
+# never used ("a", "in", "park") are left out: retrained with other seeds, "in" and
+# "park" are sometimes wrong.
 
 # %% slideshow={"slide_type": "-"}
+trained_words = set(data.VERB_NOUNS + data.SIZES + ["the"]).union(*data.VERB_KINDS.values())
+answers = {word: kinds[p] for word, p in zip(tokens, pred.tolist()) if word in trained_words}
+print(f"words used in training: {sorted(answers)}; all answer 'see': {set(answers.values()) == {'see'}}")
+assert set(answers.values()) == {"see"}
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## How every word gets it right
+#
+# A word's answer comes only from where it looks: the read-out sees
+# $y_i = \sum_j A_{ij} v_j$ and nothing else. Split 1,000 held-out sentences by the kind
+# of their verb and measure, at every position, the mean weight on the verb (third from
+# the end). Which kind is the exception depends on the seed, so these figures are not
+# checked; the rule they follow is, below.
+
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
+gen = torch.Generator().manual_seed(2)
+held_out = []  # (x, kind, weights): 500 sentences without, 500 with a size adjective
 with torch.no_grad():
-    xb, _ = verb_batch(1000, torch.Generator().manual_seed(2))
-    w_held = model(xb)[1]  # (B, N, N)
-N = xb.shape[1]
-verb_col = N - 3  # "the (size) noun VERB the noun": the verb is third from the end
-print(f"N = {N}; mean weight on the verb per query position:",
-      w_held[:, :, verb_col].mean(0).numpy().round(2))
-others = [i for i in range(N) if i != verb_col]
-assert (w_held[:, others, verb_col].mean(0) > 0.9).all()
+    for with_size in (False, True):
+        xb, kb = data.verb_task(500, gen, nouns=data.HELD_OUT_NOUNS, with_size=with_size)
+        held_out.append((xb, kb, model(xb)[1]))
+    the = data.load_embeddings()[1][data.word_ids(["the"])]  # (1, E)
+    default = model.readout(model.attn.W_v(the))[0].argmax().item()
+for xb, kb, wb in held_out:
+    N, verb = xb.shape[1], xb.shape[1] - 3
+    print(f"N = {N}: mean weight on the verb at positions 0..{N - 1}")
+    for k, kind in enumerate(kinds):
+        print(f"  {kind:<5}", wb[kb[:, 0] == k][:, :, verb].mean(0).numpy().round(2))
+print(f'the value of "the", read out alone, says: {kinds[default]}')
+
+# %% [markdown] slideshow={"slide_type": "-"}
+# For two kinds every word, the verb included, puts nearly all its weight on the verb.
+# For the third, here "see", the verb's own row gives itself only about 0.7 on average,
+# and less than half in some sentences, yet it still answers right. Those rows do not
+# need the verb's value: remove the verb's share from their output and the read-out still
+# says "see". Their answer comes from where the verb's query looks instead: at "the" and
+# the nouns, whose values say nothing about the verb and read out as one fixed kind, the
+# kind the value of "the" reads as (printed above). So the model only has to find the verb
+# for two kinds; for the third, not finding it gives the right answer too. Which kind plays
+# this part depends on the seed; the rule holds on every seed we tried:
+#
+# 1. for the two other kinds, every word (the verb included) puts on average more than
+#    0.8 of its weight on the verb;
+# 2. every row that gives the verb less than half its weight is in a sentence of the
+#    kind "the" reads as, and its output without the verb's share,
+#    $y_i - A_{i,\text{verb}}\, v_{\text{verb}}$, still reads out as that kind.
+
+# %% slideshow={"slide_type": "-"}
+found, away, obeys = [], 0, 0
+with torch.no_grad():
+    for xb, kb, wb in held_out:
+        verb = xb.shape[1] - 3
+        found += [wb[kb[:, 0] == k][:, :, verb].mean(0).min() for k in range(3) if k != default]
+        values = model.attn.W_v(xb)  # (B, N, D)
+        without_verb = wb @ values - wb[:, :, verb, None] * values[:, verb, None]  # (B, N, D)
+        answer = model.readout(without_verb).argmax(-1)  # (B, N)
+        look_away = wb[:, :, verb] < 0.5  # (B, N)
+        away += look_away.sum().item()
+        obeys += (look_away & (kb == default) & (answer == default)).sum().item()
+print(f"1. the other two kinds give the verb more than 0.8 at every position: {min(found) > 0.8}")
+print(f"2. every row looking away is of the kind 'the' reads as, and answers it without the verb: {obeys == away}")
+assert min(found) > 0.8 and obeys == away
+
+# %% [markdown] slideshow={"slide_type": "-"}
+# Rule 2 is not empty on this seed: how many rows of the 5,500 (1,000 sentences of 5 or 6
+# words) give the verb less than half their weight, and how many of them are the verb's own.
+
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
+verb_rows = sum((wb[:, xb.shape[1] - 3, xb.shape[1] - 3] < 0.5).sum().item() for xb, _, wb in held_out)
+print(f"{away} rows look away from the verb, {verb_rows} of them the verb's own; all follow rule 2")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Explorer
@@ -421,8 +442,10 @@ for n in (128, 256, 512, 1024):
 #
 # - Without projections every word attends mostly to itself: with equal norms,
 #   $x_i \cdot x_i$ is the largest score (Cauchy–Schwarz).
-# - $W_q, W_k, W_v$ let a query ask for something other than itself; trained for a few
-#   seconds, every word learned to look at the verb.
+# - $W_q, W_k, W_v$ let a query ask for something other than itself. Trained for a few
+#   seconds, the model names the verb's kind at every word of sentences with unseen nouns:
+#   for two kinds every word looks at the verb; for the third, looking elsewhere reads
+#   out as that kind, so not finding the verb is an answer too.
 # - Self-attention is permutation equivariant: $\operatorname{Attn}(PX) = P\,\operatorname{Attn}(X)$
 #   and $A(PX) = P A P^\top$. A heatmap shows $A$ ($N \times N$), never the output ($N \times D$).
 #

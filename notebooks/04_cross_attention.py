@@ -161,118 +161,75 @@ print("our build == attnlib.MultiHeadAttention == nn.MultiheadAttention == both 
 # query, name the context word of the same kind**: doctor → farmer, drives → takes,
 # bus → car. The answer is a specific word of the context, so the model has to look there.
 #
-# Words come from five kinds; the context always has one of each; the query uses some.
+# Words come from five kinds; the context always has one of each; the query follows one
+# of three templates (a kind's name stands for any word of that kind). Two more query
+# templates are held out: training never shows them. `attnlib.data.match_task` draws the
+# pairs.
 
 # %% slideshow={"slide_type": "-"}
-from attnlib.data import load_embeddings
+from attnlib import data
 
-vocab, vectors = load_embeddings()
-index = {word: i for i, word in enumerate(vocab)}
-KINDS = {
-    "person": ["teacher", "doctor", "child", "student", "farmer", "driver", "artist", "nurse"],
-    "move": ["drives", "rides", "takes", "parks"],
-    "colour": ["red", "blue", "green", "yellow", "black", "white"],
-    "vehicle": ["car", "bike", "bus", "train", "boat", "truck"],
-    "place": ["park", "river", "school", "city", "garden", "forest", "market", "station"],
-}
-KIND_IDS = {kind: torch.tensor([index[w] for w in words]) for kind, words in KINDS.items()}
-QUERY_TEMPLATES = ["the person move a vehicle", "a colour vehicle in the place", "the person in the place"]
-CONTEXT_TEMPLATE = "the person move the colour vehicle to the place"
-
-
-def fill(template, batch, generator):
-    """Token ids (B, N) for a template; and the kind of each position (None: a fixed word)."""
-    columns, kinds = [], []
-    for part in template.split():
-        if part in KINDS:
-            options = KIND_IDS[part]
-            columns.append(options[torch.randint(len(options), (batch,), generator=generator)])
-        else:
-            columns.append(torch.full((batch,), index[part]))
-        kinds.append(part if part in KINDS else None)
-    return torch.stack(columns, dim=1), kinds
-
-
-def match_batch(batch, generator, template=None):
-    """x_q (B, N_q, E), x_c (B, N_k, E), targets (B, N_q): the matching context word, or -100."""
-    if template is None:
-        template = QUERY_TEMPLATES[torch.randint(len(QUERY_TEMPLATES), (), generator=generator)]
-    q_ids, q_kinds = fill(template, batch, generator)
-    c_ids, c_kinds = fill(CONTEXT_TEMPLATE, batch, generator)
-    targets = torch.full(q_ids.shape, -100)  # -100: no target (ignored by cross_entropy)
-    for i, kind in enumerate(q_kinds):
-        if kind is not None:
-            targets[:, i] = c_ids[:, c_kinds.index(kind)]
-    return vectors[q_ids], vectors[c_ids], targets
-
-
-xq_demo, xc_demo, t_demo = match_batch(2, torch.Generator().manual_seed(0), QUERY_TEMPLATES[0])
+vocab, _ = data.load_embeddings()
+print("kinds:", list(data.MATCH_KINDS))
+print("context:           ", data.MATCH_CONTEXT)
+print("training templates:", data.MATCH_TEMPLATES)
+print("held-out templates:", data.MATCH_HELD_OUT_TEMPLATES)
+xq_demo, xc_demo, t_demo = data.match_task(2, torch.Generator().manual_seed(0), data.MATCH_TEMPLATES[0])
 print(f"x_q {tuple(xq_demo.shape)}, x_c {tuple(xc_demo.shape)}, targets {tuple(t_demo.shape)}")
 print("targets of sample 0:", [vocab[t] if t >= 0 else "-" for t in t_demo[0].tolist()])
+assert not set(data.MATCH_TEMPLATES) & set(data.MATCH_HELD_OUT_TEMPLATES)
 
 # %% [markdown] slideshow={"slide_type": "-"}
-# The model: our `Attention` and a read-out that maps each output row back to word space
-# and scores it against every word vector, $\text{logits}_i = (W_o y_i)\, E_{\text{vocab}}^\top$.
+# The model, `attnlib.models.Matcher`, is one attention layer and a read-out that maps
+# each output row back to word space and scores it against every word vector,
+# $\text{logits}_i = (W_o y_i + b_o)\, E_{\text{vocab}}^\top$. Its attention layer,
+# `models.OneHeadAttention`, is our `Attention`: given our weights, it returns exactly
+# our outputs and weights, for self- and cross-attention alike.
 
 # %% slideshow={"slide_type": "-"}
-import copy
+from attnlib.models import OneHeadAttention
 
+lib_attn = OneHeadAttention(32, 16)
+lib_attn.load_state_dict(attn.state_dict())  # the same parameters: W_q, W_k, W_v
+with torch.no_grad():
+    assert all(torch.equal(a, b) for a, b in zip(lib_attn(x_q[None], x_c[None]), (y, w)))
+    assert all(torch.equal(a, b) for a, b in zip(lib_attn(x_q[None]), attn(x_q[None], x_q[None])))
+print("attnlib.models.OneHeadAttention == our Attention")
 
-class Matcher(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.attn = Attention(32, 32)
-        self.readout = nn.Linear(32, 32)
-
-    def forward(self, x_q, x_c):
-        y, weights = self.attn(x_q, x_c)  # (B, N_q, D), (B, N_q, N_k)
-        return self.readout(y) @ vectors.T, weights  # logits (B, N_q, V)
-
-
-torch.manual_seed(0)
-untrained = Matcher()
-model = copy.deepcopy(untrained)  # the same starting point; `untrained` is kept to compare
+# %% [markdown] slideshow={"slide_type": "-"}
+# `attnlib.train.train_matcher` trains it with the series' one training loop, `train.fit`
+# (Adam, 1,000 steps of 64 pairs, seeded, on one CPU thread). With `steps=0` it returns
+# the model as training starts, which we keep to compare. Then the accuracy on 500 new
+# pairs per query template, over content words: the three training templates, then the
+# two held-out ones.
 
 # %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
-from tqdm.auto import tqdm
+from attnlib import train
 
-torch.manual_seed(0)
-gen = torch.Generator().manual_seed(0)
-opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-for _ in tqdm(range(300), desc="training"):
-    xq, xc, targets = match_batch(64, gen)
-    logits, _ = model(xq, xc)
-    loss = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=-100)
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
+untrained, _ = train.train_matcher(steps=0, seed=0, progress=False)
+model, losses = train.train_matcher(seed=0)
+print(f"training loss {losses[0]:.3f} -> {losses[-1]:.4f}")
+accuracy = {}
+for template in data.MATCH_TEMPLATES + data.MATCH_HELD_OUT_TEMPLATES:
+    accuracy[template] = train.match_accuracy(model, template)
+    print(f"{template:<36} untrained {train.match_accuracy(untrained, template):.3f}  "
+          f"trained {accuracy[template]:.4f}")
 
 # %% [markdown] slideshow={"slide_type": "-"}
-# Accuracy on 500 new pairs per query template (a different seed), over content words:
+# The check asserts what holds whatever the seed (`tests/test_learned_claims.py` retrains
+# on several): more than 99% right on every template, the held-out ones included.
 
 # %% slideshow={"slide_type": "-"}
-@torch.no_grad()
-def accuracy(m, template, seed=1):
-    xq, xc, targets = match_batch(500, torch.Generator().manual_seed(seed), template)
-    pred = m(xq, xc)[0].argmax(-1)
-    keep = targets != -100
-    return (pred[keep] == targets[keep]).float().mean().item()
-
-
-print(f"final training loss {loss.item():.3f}")
-for template in QUERY_TEMPLATES:
-    print(f"{template:<32} untrained {accuracy(untrained, template):.3f}  "
-          f"trained {accuracy(model, template):.3f}")
-assert all(accuracy(model, t) > 0.99 for t in QUERY_TEMPLATES)
+print(f"more than 0.99 right on every template: {min(accuracy.values()) > 0.99}")
+assert min(accuracy.values()) > 0.99
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Self and cross, side by side
 #
-# The same trained layer, two uses. On the left, the query sentence attends to itself
-# (`attn(x_q, x_q)`, $N_q \times N_q$); on the right, to a context sentence
-# (`attn(x_q, x_c)`, $N_q \times N_k$). Query words are on the y axis, key words on the x
-# axis. In self mode each content word finds itself, the only word of its kind; in cross
-# mode it finds its counterpart in the other sentence.
+# The same trained layer, two uses, on a pair whose query follows a held-out template.
+# On the left, the query sentence attends to itself (`attn(x_q, x_q)`, $N_q \times N_q$);
+# on the right, to a context sentence (`attn(x_q, x_c)`, $N_q \times N_k$). Query words are
+# on the y axis, key words on the x axis.
 
 # %% slideshow={"slide_type": "-"}
 from matplotlib.figure import Figure
@@ -299,19 +256,49 @@ fig
 
 # %% [markdown] slideshow={"slide_type": "-"}
 # In numbers: what each query word predicts from the context, and where its weight went.
-# "the" never had a target in training, so its weights stay spread out and its prediction
-# means nothing.
+# "the" never had a target in training, so its prediction means nothing.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 print(f"{'query word':<10} {'predicted':<10} {'most weight on':<14} weight")
 for i, word in enumerate(qt):
     j = w_cross[i].argmax().item()
     print(f"{word:<10} {vocab[pred[i]]:<10} {ct[j]:<14} {w_cross[i, j]:.2f}")
+
+# %% [markdown] slideshow={"slide_type": "-"}
+# On this seed, each content word puts most of its weight on the context word of its
+# kind, and in self mode on itself, the only word of its kind. Retrained with other
+# seeds, the answers stay right but the weights are not always this sharp: some kinds
+# split their weight between their counterpart and a neighbour, and the read-out still
+# picks the right word. What holds on every seed, checked on 500 held-out pairs per
+# template: every answer of this pair is right; averaged over all content words, the
+# counterpart gets more than half of the weight (untrained, less than 0.2: about one of
+# the nine context words); in self mode each content word gives itself more than half.
+
+# %% slideshow={"slide_type": "-"}
 answers = {"teacher": "farmer", "drives": "takes", "red": "blue", "car": "bus"}
-for i, word in enumerate(qt):
-    if word in answers:
-        assert vocab[pred[i]] == answers[word] and ct[w_cross[i].argmax()] == answers[word]
-assert w_self.shape == (len(qt), len(qt)) and w_cross.shape == (len(qt), len(ct))
+right = [vocab[pred[i]] == answers[word] for i, word in enumerate(qt) if word in answers]
+context_kinds = data.fill_template(data.MATCH_CONTEXT, 1)[1]  # the kind at each context position
+
+
+@torch.no_grad()
+def mean_weights(m):
+    """Mean weight of a content word on the context word of its kind, and on itself."""
+    cross, itself = [], []
+    for template in data.MATCH_TEMPLATES + data.MATCH_HELD_OUT_TEMPLATES:
+        xq, xc, _ = data.match_task(500, torch.Generator().manual_seed(1), template)
+        w_c, w_s = m(xq, xc)[1], m(xq, xq)[1]  # (B, N_q, N_k), (B, N_q, N_q)
+        for i, kind in enumerate(data.fill_template(template, 1)[1]):
+            if kind is not None:
+                cross.append(w_c[:, i, context_kinds.index(kind)])
+                itself.append(w_s[:, i, i])
+    return torch.cat(cross).mean().item(), torch.cat(itself).mean().item()
+
+
+(on_kind, on_itself), (on_kind_untrained, _) = mean_weights(model), mean_weights(untrained)
+print(f"every answer of the pair right: {all(right)}")
+print(f"cross: weight on the same kind > 0.5: {on_kind > 0.5} (untrained < 0.2: {on_kind_untrained < 0.2})")
+print(f"self: weight on itself > 0.5: {on_itself > 0.5}")
+assert all(right) and on_kind > 0.5 and on_kind_untrained < 0.2 and on_itself > 0.5
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Explorer
@@ -440,8 +427,9 @@ for n_q, n_k in [(fixed, 64), (fixed, 256), (fixed, 1024), (64, fixed), (1024, f
 #
 # - Cross-attention is attention with queries from one sequence and keys and values from
 #   another: the output has $N_q$ rows, the weights are $N_q \times N_k$, the cost $\propto N_q N_k$.
-# - The same layer does self- or cross-attention depending only on what it is given; trained
-#   for seconds, it aligned each query word with the context word of the same kind.
+# - The same layer does self- or cross-attention depending only on what it is given. Trained
+#   for seconds, it names the context word of the same kind for every content word, on
+#   query templates it never saw too, and puts more than half of its weight there on average.
 # - `nn.MultiheadAttention` is sequence first by default: batch-first input attends across
 #   the batch without any error. Use `batch_first=True`, and test for batch leakage.
 #

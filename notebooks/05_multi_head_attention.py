@@ -348,20 +348,26 @@ for a, b in [(ours, lib_out), (ours_w, lib_w), (ours, torch_out), (ours_w, torch
 
 # %% [markdown] slideshow={"slide_type": "-"}
 # The same with masks. The two libraries use opposite conventions, which is a bug
-# waiting to happen: `attnlib` (like `F.scaled_dot_product_attention`) takes a **keep**
-# mask, `True` = may attend; `nn.MultiheadAttention`'s boolean `attn_mask` is a **block**
-# mask, `True` = may not. Both take `key_padding_mask` with `True` = padding. Here the
-# second sequence has its last two positions padded, and attention is causal.
+# waiting to happen. `attnlib` uses one for every mask: `True` = may attend. Its `mask` is
+# a **keep** mask (like `F.scaled_dot_product_attention`'s) and its `key_mask` $(B, N_k)$
+# is `True` for a real token, `False` for padding (what `attnlib.masks.padding` returns).
+# `nn.MultiheadAttention` **blocks** with `True`: its boolean `attn_mask` is `True` where a
+# query may not attend and its `key_padding_mask` is `True` for padding;
+# `masks.to_mha_attn_mask` and `masks.to_mha_key_padding_mask` convert. Here the second
+# sequence has its last two positions padded, and attention is causal.
 
 # %% slideshow={"slide_type": "-"}
-causal_keep = torch.ones(N, N, dtype=torch.bool).tril()  # (N, N), True = may attend
-padding = torch.tensor([[False] * N, [False] * (N - 2) + [True] * 2])  # (B, N), True = padding
-keep = causal_keep & ~padding[:, None, None, :]  # (B, 1, N, N), for our build
+from attnlib import masks
+
+causal_keep = masks.causal(N)  # (N, N), True = may attend
+key_mask = masks.padding([N, N - 2], N)  # (B, N), True = real token
+keep = causal_keep & key_mask[:, None, None, :]  # (B, 1, N, N), for our build
 
 with torch.no_grad():
     ours_m, ours_mw = multi_head_attention(x, params, H, mask=keep)
-    lib_m, lib_mw = mha(x, mask=causal_keep, key_padding_mask=padding)
-    torch_m, torch_mw = theirs(x, x, x, attn_mask=~causal_keep, key_padding_mask=padding,
+    lib_m, lib_mw = mha(x, mask=causal_keep, key_mask=key_mask)
+    torch_m, torch_mw = theirs(x, x, x, attn_mask=masks.to_mha_attn_mask(causal_keep),
+                               key_padding_mask=masks.to_mha_key_padding_mask(key_mask),
                                need_weights=True, average_attn_weights=False)
 print(f"masked, build vs attnlib: output {max_diff(ours_m, lib_m) < 1e-12}, weights {max_diff(ours_mw, lib_mw) < 1e-12}")
 print(f"masked, build vs PyTorch: output {max_diff(ours_m, torch_m) < 1e-12}, weights {max_diff(ours_mw, torch_mw) < 1e-12}")
@@ -379,8 +385,9 @@ torch.manual_seed(1)
 torch_layer = torch.nn.MultiheadAttention(E, 4, batch_first=True, dtype=torch.float64)
 lib_layer = MultiHeadAttention.from_torch(torch_layer)
 with torch.no_grad():
-    a_out, a_w = lib_layer(x, mask=causal_keep, key_padding_mask=padding)
-    b_out, b_w = torch_layer(x, x, x, attn_mask=~causal_keep, key_padding_mask=padding,
+    a_out, a_w = lib_layer(x, mask=causal_keep, key_mask=key_mask)
+    b_out, b_w = torch_layer(x, x, x, attn_mask=masks.to_mha_attn_mask(causal_keep),
+                             key_padding_mask=masks.to_mha_key_padding_mask(key_mask),
                              average_attn_weights=False)
 print(f"from_torch: output {max_diff(a_out, b_out) < 1e-12}, weights {max_diff(a_w, b_w) < 1e-12}, weights shape {tuple(a_w.shape)}")
 assert torch.allclose(a_out, b_out, atol=1e-12, rtol=0) and torch.allclose(a_w, b_w, atol=1e-12, rtol=0)
@@ -407,29 +414,33 @@ print("next    ", next_target[0].tolist())
 # receive a blend of two value vectors produced by the *same* $W_v$: which digit came from
 # the left and which from the right is largely lost. Two heads can each look at one
 # neighbour and deliver the two answers in separate slices of the output. We train with
-# $H = 1, 2, 4$ (same seed, same 400 steps, same $E$).
+# $H = 1, 2, 4$ (same seed, same 400 steps, same $E$) using `attnlib.train`, then measure
+# the held-out accuracy: the fraction of positions (512 fresh rows) where **both**
+# neighbours are predicted correctly.
 
 # %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 from attnlib.train import neighbour_accuracy, train_neighbour_model
 
 models = {h: train_neighbour_model(num_heads=h, seed=0)[0] for h in (1, 2, 4)}
-
-# %% [markdown] slideshow={"slide_type": "-"}
-# Held-out accuracy: the fraction of positions (512 fresh rows) where **both** neighbours
-# are predicted correctly.
-
-# %% slideshow={"slide_type": "-"}
 accuracy = {h: neighbour_accuracy(m) for h, m in models.items()}
 for h, acc in accuracy.items():
-    print(f"H = {h}: both neighbours right at {acc:.3f} of positions")
-assert accuracy[2] > 0.99 and accuracy[4] > 0.99
-assert accuracy[1] < 0.5
+    print(f"H = {h}: both neighbours right at {acc:.4f} of positions")
 
 # %% [markdown] slideshow={"slide_type": "-"}
-# Where does the single head fail? Look at its weights on held-out data: it splits its
-# attention between the two neighbours, and at least one of the two answers suffers.
+# The exact figures above depend on the seed and the machine; the check asserts what
+# holds on every seed (`tests/test_learned_claims.py` retrains on several): with 2 or 4
+# heads more than 99% of positions are right, with 1 head fewer than half.
 
 # %% slideshow={"slide_type": "-"}
+print(f"H = 2 and H = 4: more than 0.99 right: {accuracy[2] > 0.99 and accuracy[4] > 0.99}")
+print(f"H = 1: fewer than 0.5 right: {accuracy[1] < 0.5}")
+assert accuracy[2] > 0.99 and accuracy[4] > 0.99 and accuracy[1] < 0.5
+
+# %% [markdown] slideshow={"slide_type": "-"}
+# Where does the single head fail? Its weights on held-out data: the mean weight each
+# query puts on its previous and on its next position, and how often each answer is right.
+
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 test_x, test_prev, test_next = neighbour_task(512, generator=torch.Generator().manual_seed(1))
 idx = torch.arange(8)
 
@@ -447,6 +458,16 @@ prev_acc = (prev_logits.argmax(-1) == test_prev).float().mean().item()
 next_acc = (next_logits.argmax(-1) == test_next).float().mean().item()
 print(f"1 head: weight on previous {to_prev[0]:.2f}, on next {to_next[0]:.2f}")
 print(f"1 head: previous right {prev_acc:.3f}, next right {next_acc:.3f}")
+
+# %% [markdown] slideshow={"slide_type": "-"}
+# It splits its attention between the two neighbours, yet one of the two answers comes
+# out wrong most of the time (on this seed, about as often right as a guess among 10
+# digits). Asserted with margins that hold on every seed: more than 0.25 of the weight on
+# each neighbour, and the worse answer right less than half the time.
+
+# %% slideshow={"slide_type": "-"}
+print(f"1 head: more than 0.25 on each neighbour: {min(to_prev[0], to_next[0]) > 0.25}")
+print(f"1 head: the worse answer right less than half the time: {min(prev_acc, next_acc) < 0.5}")
 assert to_prev[0] > 0.25 and to_next[0] > 0.25  # it does look at both
 assert min(prev_acc, next_acc) < 0.5  # but cannot read both out
 
@@ -454,22 +475,32 @@ assert min(prev_acc, next_acc) < 0.5  # but cannot read both out
 # ## Proof: the two heads divide the job
 #
 # With two heads, find from the trained weights which head looks back and which looks
-# ahead (nothing is hard-coded: the roles depend on the seed), and check that each puts
-# almost all of its weight there, for **every** query position of every held-out row.
+# ahead (nothing is hard-coded: the roles depend on the seed). The figures: each head's
+# mean weight on its neighbour, and the lowest weight any single query of the 512
+# held-out rows gives it.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 with torch.no_grad():
     w2 = models[2](test_x)[2]  # (512, 2, 8, 8)
 to_prev, to_next = neighbour_mass(w2)
 back, ahead = to_prev.argmax().item(), to_next.argmax().item()
-print(f"head {back} looks back:  mean weight on previous {to_prev[back]:.3f}")
-print(f"head {ahead} looks ahead: mean weight on next     {to_next[ahead]:.3f}")
-assert back != ahead
-assert to_prev[back] > 0.95 and to_next[ahead] > 0.95
 worst_back = w2[:, back, idx, (idx - 1) % 8].min().item()
 worst_ahead = w2[:, ahead, idx, (idx + 1) % 8].min().item()
-print(f"lowest weight over all 512 x 8 queries: {worst_back:.2f} (back), {worst_ahead:.2f} (ahead)")
-assert worst_back > 0.8 and worst_ahead > 0.8
+print(f"head {back} looks back:  mean weight on previous {to_prev[back]:.3f}, lowest {worst_back:.2f}")
+print(f"head {ahead} looks ahead: mean weight on next     {to_next[ahead]:.3f}, lowest {worst_ahead:.2f}")
+
+# %% [markdown] slideshow={"slide_type": "-"}
+# The claim, with margins that hold on every seed: the two roles go to different heads;
+# each head puts on average more than 0.85 of its weight on its neighbour; and **every**
+# query of every held-out row gives its neighbour more than half.
+
+# %% slideshow={"slide_type": "-"}
+print(f"different heads: {back != ahead}")
+print(f"mean weight on the neighbour > 0.85: {min(to_prev[back], to_next[ahead]) > 0.85}")
+print(f"every query gives its neighbour > 0.5: {min(worst_back, worst_ahead) > 0.5}")
+assert back != ahead
+assert to_prev[back] > 0.85 and to_next[ahead] > 0.85
+assert worst_back > 0.5 and worst_ahead > 0.5
 
 # %% [markdown] slideshow={"slide_type": "-"}
 # The two heads on one held-out row, labelled with its digits. Each row of a panel is a
@@ -487,16 +518,23 @@ viz.heads_grid(w2[row], labels, labels, ncols=2, panel=3.0,
                title="Trained 2-head model, one held-out row")
 
 # %% [markdown] slideshow={"slide_type": "-"}
-# With four heads there is room to spare: at least one head looks back and one ahead
-# just as sharply, while the others may blend or duplicate.
+# With four heads there is room to spare: per head, the mean weight on the previous and
+# on the next position.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 with torch.no_grad():
     w4 = models[4](test_x)[2]  # (512, 4, 8, 8)
 to_prev4, to_next4 = neighbour_mass(w4)
 for h in range(4):
     print(f"head {h}: weight on previous {to_prev4[h]:.2f}, on next {to_next4[h]:.2f}")
-assert to_prev4.max() > 0.9 and to_next4.max() > 0.9
+
+# %% [markdown] slideshow={"slide_type": "-"}
+# At least one head looks back and one ahead as sharply as the two heads above (more than
+# 0.85 on average, on every seed), while the others may blend or duplicate.
+
+# %% slideshow={"slide_type": "-"}
+print(f"a head looks back, one ahead, each > 0.85: {min(to_prev4.max(), to_next4.max()) > 0.85}")
+assert to_prev4.max() > 0.85 and to_next4.max() > 0.85
 viz.heads_grid(w4[row], labels, labels, title="Trained 4-head model, one held-out row")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -537,14 +575,28 @@ for h in (1, 2, 4, 8, 16):
 
 # %% [markdown] slideshow={"slide_type": "-"}
 # What does grow with $H$ is the attention-weight tensor $(B, H, N, N)$: $H$ times more
-# numbers to softmax and to store, for the same FLOPs. At $N = 128$ that is already
-# larger than the projections' outputs.
+# numbers to softmax and to store, for the same FLOPs. Compare it with what the
+# projections produce: each of the four ($Q$, $K$, $V$ and the output) returns $BNE$
+# numbers, so
+#
+# $$\frac{BHN^2}{BNE} = \frac{HN}{E}, \qquad \frac{BHN^2}{4BNE} = \frac{HN}{4E}.$$
+#
+# At $N = 128$, $E = 64$ the weights tensor is $2H$ times one projection's output: already
+# twice as large with one head. Against the four projections' outputs together the ratio
+# is $H/2$: half as large at $H = 1$, as large at $H = 2$, four times larger at $H = 8$.
+# The cell counts the numbers in the tensors the layer returns.
 
 # %% slideshow={"slide_type": "-"}
-for h in (1, 8):
-    n_weights = MultiHeadAttention(E_c, h)(x_c)[1].numel()
-    print(f"H = {h}: weights tensor holds {n_weights:,} numbers (B*H*N*N = {B_c * h * N_c * N_c:,})")
-    assert n_weights == B_c * h * N_c * N_c
+print(f"B = {B_c}, N = {N_c}, E = {E_c}")
+for h in (1, 2, 8):
+    layer = MultiHeadAttention(E_c, h)
+    with torch.no_grad():
+        n_weights = layer(x_c)[1].numel()  # B*H*N*N
+        n_proj = layer.q_proj(x_c).numel()  # B*N*E, the size of each projection's output
+    print(f"H = {h}: weights {n_weights:>7,} = {n_weights / n_proj:g} x one projection's output "
+          f"({n_proj:,}), {n_weights / (4 * n_proj):g} x all four")
+    assert n_weights == B_c * h * N_c * N_c and n_proj == B_c * N_c * E_c
+    assert n_weights / n_proj == h * N_c / E_c and n_weights / (4 * n_proj) == h / 2
 
 # %% [markdown] slideshow={"slide_type": "-"}
 # Timing on your device at fixed $E = 256$, $N = 256$, $B = 8$ (random input). Equal FLOPs
@@ -579,9 +631,10 @@ viz.line_plot(head_counts, {"attnlib.MultiHeadAttention": times_ms}, logx=True,
 #   the same thing.
 # - `.view` after `.transpose` raises; `.reshape` without the transpose runs and is wrong.
 # - Our build equals `attnlib.MultiHeadAttention` and `nn.MultiheadAttention` (outputs and
-#   per-head weights, with causal and padding masks); mind the keep vs block mask
-#   conventions.
-# - FLOPs are $8BNE^2 + 4BN^2E$ whatever $H$ is; the weights tensor grows as $H$.
+#   per-head weights, with causal and padding masks); `attnlib`'s masks say `True` = may
+#   attend, PyTorch's `True` = may not, and `attnlib.masks` converts.
+# - FLOPs are $8BNE^2 + 4BN^2E$ whatever $H$ is; the weights tensor grows as $H$: it is
+#   $HN/E$ times the size of one projection's output.
 # - On the neighbour task, 2 heads split the job (one looks back, one ahead) and solve it;
 #   1 head cannot.
 #
