@@ -161,8 +161,10 @@ print("pre-norm and post-norm outputs differ by up to",
 # `EncoderBlock.from_torch` copies the weights of an `nn.TransformerEncoderLayer`. We
 # check both norm placements in float64 (so that any real difference would stand out far
 # above rounding), with a causal mask and a padding mask together: three sequences of
-# lengths 6, 4 and 2 padded to 6. PyTorch takes *block* masks (True = forbidden), attnlib
-# keep masks; `attnlib.masks` converts. Eval mode turns dropout off in both.
+# lengths 6, 4 and 2 padded to 6. attnlib's masks say `True` = may attend: a keep mask
+# $(N, N)$ and a key mask $(B, N)$ that is `True` for real tokens (what `masks.padding`
+# returns). PyTorch's layers take the opposite, `True` = may not; `masks.to_mha_attn_mask`
+# and `masks.to_mha_key_padding_mask` convert. Eval mode turns dropout off in both.
 
 # %% slideshow={"slide_type": "-"}
 from torch import nn
@@ -172,15 +174,16 @@ from attnlib import masks
 torch.manual_seed(0)
 N = 6
 causal = masks.causal(N)  # (N, N) keep: query i sees keys 0..i
-padding = masks.to_mha_key_padding_mask(masks.padding([6, 4, 2], N))  # (B, N) True = padding
+key_mask = masks.padding([6, 4, 2], N)  # (B, N), True = real token
 x64 = torch.randn(3, N, E, dtype=torch.float64)  # random inputs: a numerical check
 for norm_first in (False, True):
     layer = nn.TransformerEncoderLayer(E, H, F_DIM, dropout=0.1, batch_first=True,
                                        norm_first=norm_first).double().eval()
     ours = EncoderBlock.from_torch(layer)
     with torch.no_grad():
-        theirs = layer(x64, src_mask=masks.to_mha_attn_mask(causal), src_key_padding_mask=padding)
-        diff = (ours(x64, mask=causal, key_padding_mask=padding) - theirs).abs().max().item()
+        theirs = layer(x64, src_mask=masks.to_mha_attn_mask(causal),
+                       src_key_padding_mask=masks.to_mha_key_padding_mask(key_mask))
+        diff = (ours(x64, mask=causal, key_mask=key_mask) - theirs).abs().max().item()
     print(f"norm_first={norm_first!s:5}  max |ours - PyTorch| < 1e-12: {diff < 1e-12}")
     assert diff < 1e-12
 
@@ -208,16 +211,17 @@ from attnlib.blocks import DecoderBlock
 torch.manual_seed(0)
 N_K = 5
 memory = torch.randn(3, N_K, E, dtype=torch.float64)  # random stand-in for an encoder output
-memory_padding = masks.to_mha_key_padding_mask(masks.padding([5, 3, 5], N_K))  # (B, N_k)
+memory_key_mask = masks.padding([5, 3, 5], N_K)  # (B, N_k), True = real token
 for norm_first in (False, True):
     layer = nn.TransformerDecoderLayer(E, H, F_DIM, batch_first=True,
                                        norm_first=norm_first).double().eval()
     ours = DecoderBlock.from_torch(layer)
     with torch.no_grad():
         theirs = layer(x64, memory, tgt_mask=masks.to_mha_attn_mask(causal),
-                       tgt_key_padding_mask=padding, memory_key_padding_mask=memory_padding)
-        mine = ours(x64, memory, self_mask=causal, self_key_padding_mask=padding,
-                    memory_key_padding_mask=memory_padding)
+                       tgt_key_padding_mask=masks.to_mha_key_padding_mask(key_mask),
+                       memory_key_padding_mask=masks.to_mha_key_padding_mask(memory_key_mask))
+        mine = ours(x64, memory, self_mask=causal, self_key_mask=key_mask,
+                    memory_key_mask=memory_key_mask)
     diff = (mine - theirs).abs().max().item()
     print(f"norm_first={norm_first!s:5}  max |ours - PyTorch| < 1e-12: {diff < 1e-12}")
     assert diff < 1e-12
@@ -247,79 +251,157 @@ assert torch.allclose(cross_w.sum(-1), torch.ones(3, H, N, dtype=torch.float64))
 # $$\operatorname{RMS}(x_\ell) = \sqrt{\tfrac{1}{BNE}\textstyle\sum x_\ell^2}.$$
 #
 # Post-norm ends every block with a LayerNorm, so the stream is reset to RMS 1 each time.
-# Pre-norm only ever *adds* to the stream, so we expect it to grow with depth.
+# Pre-norm only ever *adds* to the stream, so we expect it to grow with depth. One
+# function builds a stack for a seed and measures it; it also measures gradients, which
+# come after.
 
 # %% slideshow={"slide_type": "-"}
 L = 24
 x_sent = torch.stack([embed(s, max_len=5)[1] for s in SENTENCES])  # (B, N, E) = (6, 5, 32)
 
 
-def make_stack(norm_first):
-    torch.manual_seed(0)  # the same initial weights for both placements
-    return nn.ModuleList(EncoderBlock(E, H, 4 * E, norm_first=norm_first) for _ in range(L))
-
-
-def residual_rms(stack, x):
-    rms = []
-    for blk in stack:
-        x = blk(x)
+def run_stack(norm_first, seed):
+    """A fresh stack of L blocks on the six sentences. Returns, per block: the RMS of the
+    residual stream after it, and for a stand-in loss the gradient norm of its parameters
+    and the gradient norm on the stream after it."""
+    torch.manual_seed(seed)  # the same initial weights for both placements
+    stack = nn.ModuleList(EncoderBlock(E, H, 4 * E, norm_first=norm_first) for _ in range(L))
+    x, rms, stream = x_sent, [], []
+    for block in stack:
+        x = block(x)  # (B, N, E)
+        x.retain_grad()  # keep the gradient that reaches the stream here
+        stream.append(x)
         rms.append(x.pow(2).mean().sqrt().item())
-    return x, rms
+    out = nn.functional.layer_norm(x, (E,)) if norm_first else x  # pre-norm ends with a LayerNorm
+    readout = torch.randn(E, generator=torch.Generator().manual_seed(seed))  # a random read-out
+    (out @ readout).pow(2).mean().backward()  # a stand-in for a task's loss
+    grads = [sum(p.grad.pow(2).sum() for p in b.parameters()).sqrt().item() for b in stack]
+    return rms, grads, [s.grad.norm().item() for s in stream]
 
 
-stacks = {"post-norm": make_stack(False), "pre-norm": make_stack(True)}
-outputs, rms = {}, {}
-for name, stack in stacks.items():
-    outputs[name], rms[name] = residual_rms(stack, x_sent)
-    print(f"{name:9} RMS after layers 1, 6, 12, 24:",
-          [round(rms[name][i], 2) for i in (0, 5, 11, 23)])
+runs = {"post-norm": run_stack(False, seed=0), "pre-norm": run_stack(True, seed=0)}
+rms = {name: run[0] for name, run in runs.items()}
+
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
+for name, r in rms.items():
+    print(f"{name:9} RMS after layers 1, 6, 12, 24:", [round(r[i], 2) for i in (0, 5, 11, 23)])
 
 # %% [markdown] slideshow={"slide_type": "-"}
-# The plot shows every layer. The check asserts what the numbers say: post-norm stays at
-# 1, pre-norm grows steadily (its last layer's stream is well over 1.5 times its first).
+# The plot shows every layer. The check asserts what holds on every seed (below, we try
+# 100): post-norm stays at 1, pre-norm grows (its last layer's stream is more than 1.4
+# times its first).
 
 # %% slideshow={"slide_type": "-"}
 from attnlib import viz
 
 assert all(abs(r - 1) < 1e-3 for r in rms["post-norm"])
-assert rms["pre-norm"][-1] > 1.5 * rms["pre-norm"][0]
-viz.line_plot(range(1, L + 1), rms, title="Residual stream through 24 blocks (6 sentences)",
+assert rms["pre-norm"][-1] > 1.4 * rms["pre-norm"][0]
+viz.line_plot(range(1, L + 1), rms, title="Residual stream through 24 blocks (6 sentences, seed 0)",
               xlabel="layer", ylabel="RMS of the residual stream")
 
 # %% [markdown] slideshow={"slide_type": "-"}
 # **Gradients.** Growth matters for training: in pre-norm a sublayer's output is added to
 # an ever larger stream, while in post-norm every LayerNorm on the way back rescales the
-# gradient. We backpropagate a stand-in loss, a fixed random read-out of the last layer
-# (after a final LayerNorm for pre-norm, as pre-norm models have), and measure the norm
-# of the gradient on each block's parameters.
+# gradient. `run_stack` backpropagated a stand-in loss, a random read-out of the last layer
+# (after a final LayerNorm for pre-norm, as pre-norm models have), and measured the norm
+# of the gradient on each block's parameters. For seed 0:
 
-# %% slideshow={"slide_type": "-"}
-def gradient_norms(name):
-    stack = stacks[name]
-    stack.zero_grad()
-    out = outputs[name] if name == "post-norm" else nn.functional.layer_norm(outputs[name], (E,))
-    torch.manual_seed(1)
-    readout = torch.randn(E)  # a fixed random read-out: a stand-in for a task's loss
-    (out @ readout).pow(2).mean().backward()
-    return [sum(p.grad.pow(2).sum() for p in blk.parameters()).sqrt().item() for blk in stack]
-
-
-grads = {name: gradient_norms(name) for name in stacks}
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
+grads = {name: run[1] for name, run in runs.items()}
 for name, g in grads.items():
-    print(f"{name:9} gradient norm at layer 1: {g[0]:5.1f}, at layer 24: {g[-1]:5.1f}, "
+    print(f"{name:9} gradient norm at layer 1: {g[0]:5.2f}, at layer 24: {g[-1]:5.2f}, "
           f"ratio last/first {g[-1] / g[0]:.2f}")
 
+# %% slideshow={"slide_type": "-"}
+viz.line_plot(range(1, L + 1), grads, title="Gradient norm per block (24-layer stack, seed 0)",
+              xlabel="layer", ylabel="gradient norm of the block's parameters")
+
 # %% [markdown] slideshow={"slide_type": "-"}
-# Post-norm gives the last layers about twice the gradient of the first: the signal
-# shrinks as it passes back through the LayerNorms, one reason deep post-norm models need
-# a learning-rate warm-up. Pre-norm reverses this: the residual path carries the gradient
-# back unscaled, so the first layer gets at least as much as the last.
+# One seed says little: the ratio last/first depends on that seed's random weights and
+# read-out as much as on where the norm sits. So we measure 100 seeds (no training, a
+# few seconds).
+
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
+from tqdm.auto import tqdm
+
+from attnlib.train import one_thread_deterministic
+
+SEEDS = range(100)
+with one_thread_deterministic():  # for tensors this small, one thread is the fastest
+    seed_runs = {name: [run_stack(name == "pre-norm", s) for s in tqdm(SEEDS, desc=name)]
+                 for name in ("post-norm", "pre-norm")}
+
+# %% [markdown] slideshow={"slide_type": "-"}
+# The distribution of the ratio last/first over the seeds, for each placement (left), and
+# seed by seed, post-norm's ratio against pre-norm's on the same weights and read-out
+# (right; above the diagonal, post-norm's is the larger).
 
 # %% slideshow={"slide_type": "-"}
-assert grads["post-norm"][-1] > 1.5 * grads["post-norm"][0]
-assert grads["pre-norm"][0] > grads["pre-norm"][-1]
-viz.line_plot(range(1, L + 1), grads, title="Gradient norm per block (24-layer stack)",
-              xlabel="layer", ylabel="gradient norm of the block's parameters")
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+
+ratios = pd.DataFrame([
+    {"seed": s, "placement": name, "last / first": run[1][-1] / run[1][0]}
+    for name, runs_ in seed_runs.items() for s, run in zip(SEEDS, runs_)
+])
+paired = ratios.pivot(index="seed", columns="placement", values="last / first")
+fig = Figure(figsize=(10, 3.8))
+fig.subplots_adjust(left=0.07, right=0.98, bottom=0.16, top=0.86, wspace=0.28)
+ax_hist, ax_pair = fig.subplots(1, 2)
+sns.histplot(data=ratios, x="last / first", hue="placement", log_scale=True, bins=25,
+             element="step", ax=ax_hist)
+ax_hist.axvline(1, color="grey", linestyle="--")
+ax_hist.set(title=f"Gradient norm, last block / first block ({len(SEEDS)} seeds)",
+            xlabel="last / first (log scale)", ylabel="seeds")
+sns.scatterplot(data=paired, x="pre-norm", y="post-norm", ax=ax_pair)
+ax_pair.set(xscale="log", yscale="log", title="The same seed, both placements",
+            xlabel="pre-norm: last / first", ylabel="post-norm: last / first")
+ax_pair.axline((1, 1), (2, 2), color="grey", linestyle="--")  # the diagonal, y = x
+ticks = [0.25, 0.5, 1, 2, 4]
+for ax in (ax_hist, ax_pair):
+    ax.minorticks_off()
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.set_xlim(0.2, 6)
+ax_pair.set_yticks(ticks, [f"{t:g}" for t in ticks])
+ax_pair.set_ylim(0.2, 6)
+fig
+
+# %% [markdown] slideshow={"slide_type": "-"}
+# In numbers:
+
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
+for name in seed_runs:
+    r = paired[name]
+    print(f"{name:9} last/first: min {r.min():.2f}, median {r.median():.2f}, max {r.max():.2f}; "
+          f"above 1 on {(r > 1).sum()} of {len(r)} seeds")
+print(f"post-norm's ratio above pre-norm's on {(paired['post-norm'] > paired['pre-norm']).sum()} seeds")
+stream = [run[2][0] / run[2][-1] for run in seed_runs["pre-norm"]]
+print(f"pre-norm, gradient on the stream after block 1 / after block 24: min {min(stream):.2f}")
+
+# %% [markdown] slideshow={"slide_type": "-"}
+# With post-norm the last block gets more gradient than the first on most seeds, about
+# four in five, with a median ratio of about 1.6, but single seeds range from about 0.6 to
+# about 4.5: no one seed settles it. Pre-norm tilts the other way on almost every seed
+# (median about 0.65). Seed by seed, on the same weights and read-out, post-norm's ratio is
+# the larger on nearly every seed (here all of them). What holds on every seed: post-norm
+# keeps the stream at RMS 1 and pre-norm lets it grow; and in pre-norm the gradient that
+# reaches the stream is larger after the first block than after the last, because the
+# residual path carries it back unscaled and each block on the way adds to it. The check
+# asserts these, and the distribution's shape with margins.
+
+# %% slideshow={"slide_type": "-"}
+post, pre = paired["post-norm"], paired["pre-norm"]
+for (rms_post, _, _), (rms_pre, _, grad_stream) in zip(*seed_runs.values()):
+    assert all(abs(r - 1) < 1e-3 for r in rms_post)  # every seed: post-norm RMS 1
+    assert rms_pre[-1] > 1.4 * rms_pre[0]  # every seed: pre-norm grows
+    assert grad_stream[0] > grad_stream[-1]  # every seed: more gradient reaches block 1
+assert post.median() > 1.2 and pre.median() < 0.8
+assert (post > pre).mean() >= 0.9
+print(f"every one of {len(SEEDS)} seeds: post-norm RMS 1, pre-norm RMS grows more than 1.4x, "
+      "pre-norm's stream gradient larger after block 1 than after block 24")
+print("medians of last/first: post-norm above 1.2, pre-norm below 0.8; "
+      "post-norm's ratio the larger on at least 90% of seeds")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## A ViT block
@@ -379,17 +461,24 @@ assert out.shape == (1, 17, E) and vit_block.last_weights.shape == (1, H, 17, 17
 # digit, so a model that could not move information between positions would fail.
 # `attnlib.models.TinyEncoder` is token embeddings plus learned positions, two
 # `EncoderBlock`s with $H = 2$ heads, and a linear read-out; `attnlib.train` trains it
-# (300 seeded steps of Adam, a few seconds).
+# with the series' one training loop (400 seeded steps of Adam, a few seconds), and
+# scores it on 1,000 held-out sequences.
 
 # %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
-from attnlib.train import sort_accuracy, sort_task, train_tiny_encoder
+from attnlib.data import sort_task
+from attnlib.train import sort_accuracy, train_tiny_encoder
 
-model, losses = train_tiny_encoder(steps=300, num_layers=2, num_heads=2, seed=0)
+model, losses = train_tiny_encoder(num_layers=2, num_heads=2, seed=0)
+per_digit, whole = sort_accuracy(model)  # 1000 held-out sequences
+print(f"loss {losses[0]:.2f} -> {losses[-1]:.4f}")
+print(f"held-out accuracy: {per_digit:.4f} of digits, {whole:.3f} of whole sequences")
+
+# %% [markdown] slideshow={"slide_type": "-"}
+# The check asserts what holds on every seed (`tests/test_learned_claims.py` retrains on
+# several): more than 99% of the digits are right.
 
 # %% slideshow={"slide_type": "-"}
-per_digit, whole = sort_accuracy(model)  # 1000 held-out sequences
-print(f"loss {losses[0]:.2f} -> {losses[-1]:.3f}")
-print(f"held-out accuracy: {per_digit:.3f} of digits, {whole:.3f} of whole sequences")
+print(f"more than 0.99 of the digits right: {per_digit > 0.99}")
 assert per_digit > 0.99
 
 # %% [markdown] slideshow={"slide_type": "-"}
@@ -407,6 +496,7 @@ def run_model(digits):
 
 w, out_labels, in_labels = run_model([3, 1, 4, 1, 5, 9, 2, 6])
 print("model output:", " ".join(label[2:] for label in out_labels))
+assert out_labels == [f"->{d}" for d in sorted([3, 1, 4, 1, 5, 9, 2, 6])]
 viz.heads_grid(w.flatten(0, 1), in_labels, out_labels, ncols=2, panel=2.8,
                head_titles=[f"layer {i}, head {h}" for i in range(2) for h in range(2)],
                title="Trained sorter: every head on '3 1 4 1 5 9 2 6'")
@@ -414,14 +504,20 @@ viz.heads_grid(w.flatten(0, 1), in_labels, out_labels, ncols=2, panel=2.8,
 # %% [markdown] slideshow={"slide_type": "-"}
 # The later output positions attend to larger digits. Measured over 1000 held-out
 # sequences: the attention-weighted mean of the input digits each output position looks
-# at, in the last layer (heads averaged), rises from the first position to the last.
+# at, in the last layer (heads averaged).
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 x_test, _ = sort_task(1000, generator=torch.Generator().manual_seed(2))
 with torch.no_grad():
     w_test = model(x_test)[1][:, -1].mean(1)  # last layer, heads averaged: (B, N, N)
 looked_at = (w_test * x_test[:, None, :].float()).sum(-1).mean(0)  # (N,) mean digit attended
 print("mean digit attended by output position 0..7:", looked_at.numpy().round(2))
+
+# %% [markdown] slideshow={"slide_type": "-"}
+# It rises from each output position to the next, on every seed we tried.
+
+# %% slideshow={"slide_type": "-"}
+print(f"rises at every step from position 0 to 7: {bool((looked_at[1:] > looked_at[:-1]).all())}")
 assert (looked_at[1:] > looked_at[:-1]).all()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -470,9 +566,10 @@ with torch.no_grad():
 #   self-attention and cross-attention over the encoder's memory.
 # - Our `EncoderBlock` and `DecoderBlock` equal PyTorch's layers with copied weights, in
 #   both norm placements, with causal and padding masks.
-# - Post-norm resets the residual stream to RMS 1 after every block and shrinks gradients
-#   on their way back; pre-norm lets the stream grow with depth and delivers at least as
-#   much gradient to the first layer as to the last.
+# - Post-norm resets the residual stream to RMS 1 after every block; pre-norm lets it grow
+#   with depth. Over 100 seeds, post-norm gives the last block more gradient than the
+#   first on most seeds and pre-norm less on almost all; single seeds vary widely, so the
+#   claim is about the distribution, measured, not about one seed.
 # - A ViT block is a pre-norm gelu encoder block over patch embeddings plus a class token.
 #
 # ## Exercises

@@ -168,8 +168,11 @@ def measure_08(seed):
     x, _ = data.sort_task(1000, generator=torch.Generator().manual_seed(2))
     w = model(x)[1][:, -1].mean(1)  # last layer, heads averaged: (B, N, N)
     looked_at = (w * x[:, None, :].float()).sum(-1).mean(0)  # (N,) mean digit attended
+    example = [3, 1, 4, 1, 5, 9, 2, 6]
+    output = model(torch.tensor([example]))[0][0].argmax(-1).tolist()
     return {
         "sorted digits right": train.sort_accuracy(model)[0],
+        "3 1 4 1 5 9 2 6 sorted": float(output == sorted(example)),
         "smallest rise of the digit attended": (looked_at[1:] - looked_at[:-1]).min().item(),
     }
 
@@ -256,6 +259,7 @@ CLAIMS = [
     Claim("05", "H=2 lowest weight, any query", ">", 0.5),
     Claim("05", "H=4 sharpest heads", ">", 0.85),
     Claim("08", "sorted digits right", ">", 0.99),
+    Claim("08", "3 1 4 1 5 9 2 6 sorted", ">=", 1.0),
     Claim("08", "smallest rise of the digit attended", ">", 0.0),
 ]
 """The claims about trained models, with the bounds the notebooks assert."""
