@@ -239,8 +239,8 @@ print("Attn(PX) == P Attn(X) and A(PX) == P A(X) P^T")
 # predict which kind of verb the sentence has** (eating, moving or seeing). The nouns are
 # drawn independently of the verb, so the only evidence is the verb itself. The sentences,
 # "the (size) *noun* *verb* the *noun*", come from `attnlib.data.verb_task`. Training
-# draws its nouns from 18; the held-out sentences use 6 other nouns that training never
-# shows.
+# draws its nouns from a list of 18; the held-out sentences use 6 other nouns that
+# training never shows.
 
 # %% slideshow={"slide_type": "-"}
 from attnlib import data
@@ -298,7 +298,8 @@ assert acc > 0.99 and acc_untrained < 0.6
 #
 # On one of the series' own sentences, which has words the training sentences never had
 # ("a", "in", "park"): before training the pattern is flat and arbitrary; after training
-# the rows look at the verb column, with exceptions that the next section explains.
+# most rows look at the verb column. The exceptions are the verb's own row, which the
+# next section explains, and words that training never used.
 
 # %% slideshow={"slide_type": "-"}
 def weights_of(m, text):

@@ -343,7 +343,7 @@ with torch.no_grad():
 print(f"input {tuple(batch.shape)} = (B, N, E)")
 print(f"buggy weights {tuple(wrong_w.shape)}: {wrong_w.shape[-1]} x {wrong_w.shape[-1]} = B x B")
 print(f"right weights {tuple(right_w.shape)} = (B, H, N, N): N x N per sentence")
-print(f"largest difference in the output: {(wrong_y - right_y).abs().max():.4f}")
+print(f"largest difference in the output: {(wrong_y - right_y).abs().max():.2f}")
 assert wrong_y.shape == right_y.shape  # same shape: nothing errors
 assert not torch.allclose(wrong_y, right_y, atol=1e-3)
 
@@ -357,8 +357,8 @@ changed[1] = embed("the old horse eats grass")[1]  # replace sentence 1 only
 with torch.no_grad():
     wrong_y2, _ = seq_first(changed, changed, changed)
     right_y2, _ = correct(changed)
-print(f"sentence 0's output moved by {(wrong_y2[0] - wrong_y[0]).abs().max():.4f} with the bug, "
-      f"{(right_y2[0] - right_y[0]).abs().max():.4f} without")
+print(f"sentence 0's output moved by {(wrong_y2[0] - wrong_y[0]).abs().max():.2f} with the bug, "
+      f"{(right_y2[0] - right_y[0]).abs().max():.2f} without")
 assert not torch.allclose(wrong_y2[0], wrong_y[0], atol=1e-3)  # leak across the batch
 assert torch.equal(right_y2[0], right_y[0])  # no leak
 

@@ -108,7 +108,7 @@ assert attn_out.shape == x.shape
 
 # %% slideshow={"slide_type": "-"}
 h = block.norm1(x + attn_out)  # (B, N, E)
-print("per-position mean:", h.mean(-1).detach().numpy().round(4))
+print("per-position mean:", h.mean(-1).detach().numpy().round(4) + 0.0)  # + 0.0: no "-0."
 print("per-position std: ", h.std(-1, correction=0).detach().numpy().round(4))
 assert torch.allclose(h.mean(-1), torch.zeros(1, 6), atol=1e-5)
 assert torch.allclose(h.std(-1, correction=0), torch.ones(1, 6), atol=1e-3)
