@@ -10,6 +10,7 @@ Notation: B batch, N_q / N_k sequence lengths, E model width, H heads, D = E // 
 """
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from . import validate
@@ -47,7 +48,7 @@ class MultiHeadAttention(nn.Module):
         return x.transpose(1, 2).reshape(B, N, self.embed_dim)
 
     def forward(self, query, key=None, value=None, mask=None, key_mask=None, *,
-                key_padding_mask=None):
+                need_weights=True, key_padding_mask=None):
         """query (B, N_q, E); key (B, N_k, kdim), value (B, N_k, vdim), default: self-attention.
 
         mask: who may attend to whom; a keep mask (bool, True = may attend) or an additive
@@ -55,8 +56,11 @@ class MultiHeadAttention(nn.Module):
         may be 1.
         key_mask: (B, N_k) bool, True = a real token that may be attended, False = padding;
         exactly what attnlib.masks.padding(lengths, N_k) returns.
-        Returns (output (B, N_q, E), weights (B, H, N_q, N_k)). A query that may attend to
-        nothing gets zero weights and a zero output.
+        need_weights: True (the default) runs the readable path, attnlib's own attention,
+        and returns the weights. False runs the fast path, F.scaled_dot_product_attention,
+        which computes the same output without building the weights (tested equal).
+        Returns (output (B, N_q, E), weights (B, H, N_q, N_k), or None when need_weights is
+        False). A query that may attend to nothing gets zero weights and a zero output.
         """
         if key_padding_mask is not None:
             raise validate.padding_keyword("key_padding_mask", "key_mask")
@@ -84,7 +88,13 @@ class MultiHeadAttention(nn.Module):
                 mask = mask.masked_fill(~keep, float("-inf"))
 
         p = self.dropout if self.training else 0.0
-        out, weights = scaled_dot_product_attention(q, k, v, mask, dropout_p=p)
+        if need_weights:  # the readable path
+            out, weights = scaled_dot_product_attention(q, k, v, mask, dropout_p=p)
+        else:  # the fast path: PyTorch's fused kernels, no (B, H, N_q, N_k) weights kept
+            out, weights = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p), None
+            if mask is not None:  # our promise for empty rows, whatever kernel PyTorch picks
+                keep = mask if mask.dtype == torch.bool else mask > float("-inf")
+                out = out.masked_fill(~keep.any(dim=-1, keepdim=True), 0.0)  # (B, H, N_q, D)
         return self.out_proj(self.merge_heads(out)), weights  # (B, N_q, E), (B, H, N_q, N_k)
 
     # ------------------------------------------------------------ to and from PyTorch

@@ -75,6 +75,8 @@ def test_matches_nn_multihead_attention(c):
     assert out.shape == (B, n_q, E) and weights.shape == (B, c["num_heads"], n_q, n_k)
     assert (out - t(ref_out)).abs().max().item() <= TOL[dtype]
     assert (weights - ref_weights).abs().max().item() <= TOL[dtype]
+    fast, no_weights = ours(query, key, value, mask=our_mask, key_mask=key_mask, need_weights=False)
+    assert no_weights is None and (fast - t(ref_out)).abs().max().item() <= TOL[dtype]
 
 
 @pytest.mark.parametrize("kdim, vdim, bias", [(None, None, True), (5, 7, True), (None, None, False), (3, 3, False)])
@@ -242,3 +244,27 @@ def test_fully_masked_rows_with_mask_and_key_mask_are_zero():
     assert not torch.isnan(out).any() and not torch.isnan(w).any()
     assert torch.equal(w[0, :, 0], torch.zeros(2, 3))
     torch.testing.assert_close(w[0, :, 1:].sum(-1), torch.ones(2, 2))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 3), st.integers(1, 4), st.integers(1, 6), st.integers(1, 6),
+       st.sampled_from(["none", "bool", "additive"]), st.booleans(), st.integers(0, 2**16))
+def test_fast_path_equals_readable_path(B, H, n_q, n_k, mask_kind, use_key_mask, seed):
+    """need_weights=False (F.scaled_dot_product_attention) gives the readable path's output
+    and gradients, fully masked rows included (zeros, no NaN)."""
+    g = torch.Generator().manual_seed(seed)
+    m = MultiHeadAttention(4 * H, H).double()
+    query = torch.randn(B, n_q, 4 * H, generator=g, dtype=torch.float64, requires_grad=True)
+    key = torch.randn(B, n_k, 4 * H, generator=g, dtype=torch.float64, requires_grad=True)
+    keep = torch.rand(n_q, n_k, generator=g) > 0.4  # may leave rows empty, on purpose
+    mask = {"none": None, "bool": keep,
+            "additive": masks.keep_to_additive(keep, torch.float64)}[mask_kind]
+    key_mask = torch.rand(B, n_k, generator=g) > 0.3 if use_key_mask else None
+    results = []
+    for need_weights in (True, False):
+        out, _ = m(query, key, key, mask=mask, key_mask=key_mask, need_weights=need_weights)
+        grads = torch.autograd.grad(out.square().sum(), (query, key))
+        results.append((out, *grads))
+    for readable, fast in zip(*results):
+        assert not torch.isnan(fast).any()
+        torch.testing.assert_close(fast, readable, atol=1e-10, rtol=0)
