@@ -1,5 +1,6 @@
 """attnlib.timing, attnlib.viz and attnlib.data."""
 
+import math
 import time
 
 import pytest
@@ -38,6 +39,82 @@ def test_time_fn_does_what_notebook_18_says(monkeypatch):
     assert t.iqr_s >= 0 and t.repeats >= 1
 
 
+def test_a_slow_call_still_gets_min_repeats_readings():
+    """A 0.25 s call once got a single reading (blocked_autorange's 0.2 s) and no spread."""
+    calls = []
+    fn = lambda: (calls.append(1), time.sleep(0.25))
+    t = timing.time_fn(fn, device="cpu", warmup=1, min_repeats=5)
+    assert t.repeats == len(t.times_s) >= 5
+    assert math.isfinite(t.iqr_s) and t.iqr_s >= 0
+    assert 0.25 <= t.median_s < 0.3  # one call per reading and per timed call, nothing more
+    assert len(calls) <= 1 + 1 + 3 * t.repeats  # warm-up, block-size probe, readings (+2 each top-up)
+    assert "IQR" in str(t) and f"{t.median_s * 1e3:.3f} ms" in str(t)
+
+
+def test_readings_are_topped_up_when_the_warm_up_cannot_judge_the_call():
+    t = timing.time_cpu(lambda: time.sleep(0.06), warmup=0, min_run_time=0.05, min_repeats=3)
+    assert t.repeats == len(t.times_s) >= 3 and all(x >= 0.06 for x in t.times_s)
+
+
+def test_median_and_iqr_are_the_quartiles_of_the_readings():
+    t = timing.time_fn(torch.mm, torch.randn(32, 32), torch.randn(32, 32), device="cpu",
+                       min_run_time=0.02)
+    q1, med, q3 = torch.quantile(torch.tensor(t.times_s, dtype=torch.float64),
+                                 torch.tensor([0.25, 0.5, 0.75], dtype=torch.float64)).tolist()
+    assert t.median_s == pytest.approx(med) and t.iqr_s == pytest.approx(q3 - q1)
+    s = timing._summarise([5.0, 1.0, 4.0, 2.0, 100.0], "cpu")
+    assert (s.median_s, s.iqr_s, s.repeats, s.times_s) == (4.0, 3.0, 5, (5.0, 1.0, 4.0, 2.0, 100.0))
+
+
+def test_calls_per_reading_makes_a_reading_last_long_enough():
+    assert timing.calls_per_reading(10e-6, min_reading_s=0.005) == 500
+    assert timing.calls_per_reading(3e-6, min_reading_s=0.005) == 1667  # rounded up
+    assert timing.calls_per_reading(0.02, min_reading_s=0.005) == 1  # a slow call: one is enough
+    assert timing.calls_per_reading(1e-9, min_reading_s=0.005, max_calls=1000) == 1000
+    assert timing.calls_per_reading(0.0, max_calls=1000) == 1000
+
+
+def fake_cuda(monkeypatch, overhead_ms, per_call_ms):
+    """CUDA events on a CPU: elapsed time = overhead per event pair + time per call made."""
+    made, spans = [], []  # spans: calls made between each pair of events read
+
+    class Event:
+        def __init__(self, enable_timing=False):
+            self.made = None
+
+        def record(self):
+            self.made = len(made)
+
+        def synchronize(self):
+            pass
+
+        def elapsed_time(self, end):
+            spans.append(end.made - self.made)
+            return overhead_ms + per_call_ms * (end.made - self.made)
+
+    monkeypatch.setattr(timing.torch.cuda, "Event", Event)
+    monkeypatch.setattr(timing.torch.cuda, "synchronize", lambda: None)
+    monkeypatch.setattr(timing, "describe_device", lambda device=None: "fake GPU")
+    return made, spans
+
+
+def test_time_cuda_times_back_to_back_calls_between_one_pair_of_events(monkeypatch):
+    made, spans = fake_cuda(monkeypatch, overhead_ms=0.0, per_call_ms=1.0)
+    t = timing.time_cuda(lambda: made.append(1), warmup=2, repeats=5, calls=4)
+    assert spans == [4] * 5 and len(made) == 2 + 5 * 4  # warm-up, then 4 per reading: none extra
+    assert t.times_s == (0.001,) * 5 and t.median_s == 0.001 and t.repeats == 5
+
+
+def test_time_cuda_chooses_enough_calls_to_hide_the_launch_overhead(monkeypatch):
+    """One call per event pair reported 0.06 ms for a 0.01 ms kernel (0.05 ms overhead)."""
+    made, spans = fake_cuda(monkeypatch, overhead_ms=0.05, per_call_ms=0.01)
+    t = timing.time_cuda(lambda: made.append(1), warmup=3, repeats=7, min_reading_s=0.005)
+    calibration, readings = spans[:-7], spans[-7:]
+    assert len(set(readings)) == 1 and readings[0] >= 0.005 / 0.01  # each reading >= 5 ms
+    assert len(made) == 3 + sum(calibration) + 7 * readings[0]  # no call timed twice or untimed
+    assert t.median_s == pytest.approx(1e-5, rel=0.02) and t.repeats == 7
+
+
 def test_describe_device_names_threads():
     assert f"{torch.get_num_threads()} threads" in timing.describe_device("cpu")
 
@@ -45,7 +122,11 @@ def test_describe_device_names_threads():
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no GPU: CUDA-event timing not tested")
 def test_time_fn_on_gpu():
     x = torch.randn(256, 256, device="cuda")
-    assert timing.time_fn(torch.mm, x, x, device="cuda").median_s > 0
+    t = timing.time_fn(torch.mm, x, x, device="cuda")
+    assert t.median_s > 0 and t.repeats == len(t.times_s) == 20
+    made = []
+    timing.time_cuda(lambda: made.append(torch.mm(x, x)), warmup=2, repeats=3, calls=10)
+    assert len(made) == 2 + 3 * 10
 
 
 def test_heatmap_has_title_labels_and_colour_bar():
