@@ -161,11 +161,14 @@ print(f"first call / median = {first_s / warm.median_s:.1f}x; "
 # `attnlib.timing.time_fn(fn, *args)` does four things, in this order:
 #
 # 1. **warm up**: call `fn` a few times untimed, so one-time costs are paid;
-# 2. **synchronise** (GPU): `time_cuda` records a `torch.cuda.Event` before and after each
-#    call *on the stream*, then `torch.cuda.synchronize()` waits for the kernels, and
-#    `start.elapsed_time(end)` is the GPU's own measure of the time between the events;
-# 3. **repeat**: on a CPU, `torch.utils.benchmark.Timer.blocked_autorange` runs the call in
-#    blocks until `min_run_time` has passed, with the thread count torch really uses;
+# 2. **synchronise** (GPU): `time_cuda` records a `torch.cuda.Event` *on the stream*, makes
+#    many calls back to back, records a second event, and `torch.cuda.synchronize()` waits
+#    for the kernels; `start.elapsed_time(end)` divided by the number of calls is the GPU's
+#    own measure of one call, with the host's per-call overhead spread thin;
+# 3. **repeat**: on a GPU, several such readings; on a CPU,
+#    `torch.utils.benchmark.Timer.blocked_autorange` runs the call in blocks until
+#    `min_run_time` has passed, with the thread count torch really uses, and a slow call gets
+#    extra readings so that there are always at least `min_repeats` (5);
 # 4. **summarise robustly**: the median, with the interquartile range as the spread, so
 #    a few interrupted runs do not move the answer.
 #
