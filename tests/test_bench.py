@@ -22,11 +22,31 @@ def test_attention_flops():
     assert bench.attention_flops(1, 8, 2048, 2048, 64, backward=True) == 2.5 * full
     with pytest.raises(ValueError, match="n_q must be positive"):
         bench.attention_flops(1, 1, 0, 1, 1)
+    with pytest.raises(ValueError, match="d_v must be positive"):
+        bench.attention_flops(1, 1, 1, 1, 1, d_v=0)
+
+
+def test_attention_flops_with_d_v_matches_torch_flop_counter():
+    from torch.utils.flop_counter import FlopCounterMode
+
+    B, H, N_q, N_k, D, D_v = 2, 3, 5, 7, 16, 24
+    q = torch.randn(B, H, N_q, D)
+    k = torch.randn(B, H, N_k, D)
+    v = torch.randn(B, H, N_k, D_v)
+    with FlopCounterMode(display=False) as counter:
+        weights = torch.softmax(q @ k.transpose(-2, -1), dim=-1)  # (B, H, N_q, N_k)
+        weights @ v  # (B, H, N_q, D_v)
+    expected = 2 * B * H * N_q * N_k * D + 2 * B * H * N_q * N_k * D_v
+    assert counter.get_total_flops() == expected
+    assert bench.attention_flops(B, H, N_q, N_k, D, d_v=D_v) == expected
+    assert bench.attention_flops(B, H, N_q, N_k, D) == 4 * B * H * N_q * N_k * D  # d_v = D
 
 
 def test_peak_tflops_by_name():
     assert bench.peak_tflops_for_name("NVIDIA H100 80GB HBM3", torch.bfloat16) == 989
     assert bench.peak_tflops_for_name("NVIDIA H100 PCIe", torch.float16) == 756
+    assert bench.peak_tflops_for_name("NVIDIA H200 NVL", torch.bfloat16) == 835
+    assert bench.peak_tflops_for_name("NVIDIA L40S", torch.bfloat16) == 362
     assert bench.peak_tflops_for_name("NVIDIA H200", torch.bfloat16) == 989
     assert bench.peak_tflops_for_name("NVIDIA A100-SXM4-80GB", torch.bfloat16) == 312
     assert bench.peak_tflops_for_name("NVIDIA L4", torch.float16) == 121
@@ -36,6 +56,126 @@ def test_peak_tflops_by_name():
     assert bench.peak_tflops("cpu", torch.float32) is None
     for gpu, peaks in bench.PEAK_TFLOPS.items():
         assert all(p > 0 for p in peaks.values()), gpu
+
+
+@pytest.mark.parametrize("name, key", [
+    ("NVIDIA L4", "L4"),
+    ("NVIDIA L40S", "L40S"),
+    ("NVIDIA L40", "L40"),
+    ("NVIDIA H100 80GB HBM3", "H100 SXM"),
+    ("NVIDIA H100 PCIe", "H100 PCIe"),
+    ("NVIDIA H100 NVL", "H100 NVL"),
+    ("NVIDIA H200", "H200 SXM"),
+    ("NVIDIA H200 NVL", "H200 NVL"),
+    ("NVIDIA A100-SXM4-80GB", "A100"),
+    ("NVIDIA A100-PCIE-40GB", "A100"),
+    ("Tesla T4", "T4"),
+    ("NVIDIA GH200 480GB", None),  # not an H200
+    ("NVIDIA GeForce RTX 4090", None),
+    ("Some Future GPU", None),
+])
+def test_gpu_key_matches_real_device_names(name, key):
+    assert bench.gpu_key(name) == key
+    assert key is None or key in bench.PEAK_TFLOPS
+
+
+class _Raises:
+    """A stand-in for torch.backends.cuda.matmul whose settings raise when read."""
+
+    @property
+    def fp32_precision(self):
+        raise RuntimeError("mix of the legacy and new APIs")
+
+    @property
+    def allow_tf32(self):
+        raise RuntimeError("mix of the legacy and new APIs")
+
+
+class _OldTorch:
+    """torch.backends.cuda.matmul before fp32_precision existed."""
+
+    def __init__(self, allow_tf32):
+        self.allow_tf32 = allow_tf32
+
+
+class _NewTorch:
+    """torch.backends.cuda.matmul with fp32_precision, where allow_tf32 raises."""
+
+    def __init__(self, precision):
+        self.fp32_precision = precision
+
+    @property
+    def allow_tf32(self):
+        raise RuntimeError("mix of the legacy and new APIs")
+
+
+@pytest.mark.parametrize("matmul, setting", [
+    (_Raises(), "unknown"),
+    (_OldTorch(True), "on"),
+    (_OldTorch(False), "off"),
+    (_NewTorch("tf32"), "on"),
+    (_NewTorch("ieee"), "off"),
+    (_NewTorch("something new"), "unknown"),
+])
+def test_tf32_setting_never_raises(monkeypatch, matmul, setting):
+    monkeypatch.setattr(torch.backends.cuda, "matmul", matmul)
+    assert bench.tf32_setting() == setting
+    kind = "tf32" if setting == "on" else "fp32"  # unknown: the fp32 peak, labelled as such
+    assert bench.peak_kind(torch.float32) == kind
+    assert bench.peak_tflops_for_name("NVIDIA H100 80GB HBM3", torch.float32) == (
+        bench.PEAK_TFLOPS["H100 SXM"][kind])
+
+
+def test_tf32_setting_reads_the_new_api():
+    if not hasattr(torch.backends.cuda.matmul, "fp32_precision"):
+        pytest.skip("this torch has no fp32_precision")
+    before = torch.backends.cuda.matmul.fp32_precision
+    try:
+        torch.backends.cuda.matmul.fp32_precision = "tf32"  # allow_tf32 now raises
+        assert bench.tf32_setting() == "on"
+        torch.backends.cuda.matmul.fp32_precision = "ieee"
+        assert bench.tf32_setting() == "off"
+    finally:
+        torch.backends.cuda.matmul.fp32_precision = before
+
+
+def test_peak_kind_by_dtype():
+    assert bench.peak_kind(torch.bfloat16) == "bf16"
+    assert bench.peak_kind(torch.float16) == "fp16"
+    assert bench.peak_kind(torch.float64) is None
+
+
+@pytest.mark.parametrize("setting, kind", [("off", "fp32"), ("on", "tf32"), ("unknown", "fp32")])
+def test_sweep_labels_the_peak_it_used(monkeypatch, setting, kind):
+    # A made-up peak of 50 TFLOP/s for the CPU: the float32 row says which peak it used.
+    monkeypatch.setattr(bench, "peak_tflops", lambda device, dtype: 50.0)
+    monkeypatch.setattr(bench, "tf32_setting", lambda: setting)
+    rows = bench.sweep(["naive", "linear"], [32], [8], [torch.float32], device="cpu", heads=1,
+                       min_run_time=0.01, measure_memory=False)
+    exact, approximate = rows
+    assert exact["pct_peak"] > 0 and exact["peak_kind"] == kind
+    assert approximate["pct_peak"] is None and approximate["peak_kind"] is None
+    assert "| pct_peak | peak_kind |" in bench.markdown_table(rows)
+
+
+def test_sweep_without_a_peak_has_no_peak_kind():
+    rows = bench.sweep(["naive"], [32], [8], [torch.float32], device="cpu", heads=1,
+                       min_run_time=0.01, measure_memory=False)
+    assert rows[0]["pct_peak"] is None and rows[0]["peak_kind"] is None
+
+
+def test_device_label_keeps_the_index(monkeypatch):
+    names = {0: "NVIDIA H100 80GB HBM3", 1: "NVIDIA L4"}
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: names[device])
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
+    assert bench.device_label(torch.device("cuda:1")) == "NVIDIA L4 (cuda:1)"
+    assert bench.device_label("cuda:0") == "NVIDIA H100 80GB HBM3 (cuda:0)"
+    assert bench.device_label("cuda") == "NVIDIA H100 80GB HBM3 (cuda:0)"  # the current one
+    assert bench.device_label("cpu") == f"cpu ({torch.get_num_threads()} threads)"
+    slugs = {bench.device_slug(bench.device_label(f"cuda:{i}")) for i in (0, 1)}
+    assert slugs == {"nvidia-h100-80gb-hbm3-cuda-0", "nvidia-l4-cuda-1"}
+    row = bench._row("naive", 64, 16, torch.float32, torch.device("cuda:1"))
+    assert row["device"] == "NVIDIA L4 (cuda:1)"  # the sweep's rows (and results folder)
 
 
 def test_tflops_and_percent_of_peak():
