@@ -412,8 +412,10 @@ COLUMNS = ("impl", "N", "D", "dtype", "device", "median_ms", "peak_mb", "tflops"
 
 
 def device_slug(description):
-    """'NVIDIA H100 80GB HBM3' -> 'nvidia-h100-80gb-hbm3'; 'cpu (2 threads)' -> 'cpu-2-threads'."""
-    return re.sub(r"[^a-z0-9]+", "-", description.lower()).strip("-") or "device"
+    """'NVIDIA H100 80GB HBM3 (cuda:0)' -> 'nvidia-h100-80gb-hbm3' (the folder names the GPU,
+    not its index); 'cpu (2 threads)' -> 'cpu-2-threads'."""
+    name = re.sub(r" \(cuda:\d+\)$", "", description)
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "device"
 
 
 def _fmt(value):

@@ -173,9 +173,9 @@ def test_device_label_keeps_the_index(monkeypatch):
     assert bench.device_label("cuda") == "NVIDIA H100 80GB HBM3 (cuda:0)"  # the current one
     assert bench.device_label("cpu") == f"cpu ({torch.get_num_threads()} threads)"
     slugs = {bench.device_slug(bench.device_label(f"cuda:{i}")) for i in (0, 1)}
-    assert slugs == {"nvidia-h100-80gb-hbm3-cuda-0", "nvidia-l4-cuda-1"}
+    assert slugs == {"nvidia-h100-80gb-hbm3", "nvidia-l4"}  # results/<gpu>/: the name only
     row = bench._row("naive", 64, 16, torch.float32, torch.device("cuda:1"))
-    assert row["device"] == "NVIDIA L4 (cuda:1)"  # the sweep's rows (and results folder)
+    assert row["device"] == "NVIDIA L4 (cuda:1)"  # the sweep's rows keep the index
 
 
 def test_tflops_and_percent_of_peak():
