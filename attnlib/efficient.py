@@ -15,9 +15,11 @@ The ladder, from most memory to least:
     chunked_keys             a few keys at a time with an online softmax: exact
     flash_attention          tiles of queries x tiles of keys: memory (block_q, block_k)
 Then approximations that change the maths: sliding_window_attention, linear_attention.
-Then PyTorch's own kernels: sdpa_backend, flex_attention.
+Then PyTorch's own kernels: sdpa_backend, flex_attention (masks as causal_mod,
+sliding_window_mod; flex_block_mask builds each block mask once).
 """
 
+import functools
 import math
 import warnings
 
@@ -365,25 +367,63 @@ _flex_available = {}  # device type -> bool, filled by flex_attention_available
 _flex_compiled = None
 
 
-def _mask_mod(name):
-    """'causal' or 'window:<w>' -> a mask_mod(b, h, q_idx, kv_idx) -> bool (True = keep)."""
-    if name == "causal":
-        return lambda b, h, q_idx, kv_idx: q_idx >= kv_idx
-    if isinstance(name, str) and name.startswith("window:"):
-        text = name[len("window:") :]
-        if not text.isdigit():
-            raise ValueError(f"window mask needs a non-negative int, as in 'window:16', got {name!r}")
-        w = int(text)
-        return lambda b, h, q_idx, kv_idx: (q_idx - kv_idx).abs() <= w
-    raise ValueError(f"unknown mask_mod name {name!r}; use 'causal' or 'window:<w>'")
+# mask_mod factories, in attention-gym's style: mod(b, h, q_idx, kv_idx) -> True = keep.
+# Each is cached, so the same arguments give the same function and flex_block_mask's
+# cache hits.
 
 
-def flex_attention(q, k, v, mask_mod_name, compile=False):
-    """FlexAttention with a block mask built by create_block_mask. q, k, v (B, H, N, D).
+@functools.cache
+def causal_mod():
+    """Query i sees keys 0..i (like SDPA's is_causal, masks.causal)."""
 
-    mask_mod_name: 'causal' or 'window:<w>' (|i - j| <= w). compile=False runs PyTorch's
-    eager, unfused reference (it builds the scores, fine for checking, not for speed);
-    compile=True wraps it in torch.compile (a fused kernel; the first call compiles).
+    def causal(b, h, q_idx, kv_idx):
+        return q_idx >= kv_idx
+
+    return causal
+
+
+@functools.cache
+def sliding_window_mod(window):
+    """Query i sees keys j with |i - j| <= window (masks.window, sliding_window_attention)."""
+    validate.positive_int("window", window, minimum=0)
+
+    def sliding_window(b, h, q_idx, kv_idx):
+        return (q_idx - kv_idx).abs() <= window
+
+    return sliding_window
+
+
+@functools.lru_cache(maxsize=64)
+def flex_block_mask(mask_mod, n_q, n_k, device):
+    """The BlockMask of mask_mod for (N_q, N_k) on `device` (e.g. q.device); built once, cached.
+
+    create_block_mask evaluates mask_mod on every (q_idx, kv_idx) pair: build the block
+    mask before timing, not inside the timed call.
+    """
+    if isinstance(mask_mod, str) or not callable(mask_mod):
+        raise TypeError(
+            f"mask_mod must be a function mod(b, h, q_idx, kv_idx) or None, got {mask_mod!r}; "
+            f"use efficient.causal_mod() or efficient.sliding_window_mod(window)"
+        )
+    try:
+        from torch.nn.attention.flex_attention import create_block_mask
+
+        return create_block_mask(mask_mod, B=None, H=None, Q_LEN=n_q, KV_LEN=n_k, device=device)
+    except Exception as err:
+        raise RuntimeError(
+            f"FlexAttention cannot build a block mask on device {device} "
+            f"(torch {torch.__version__}): {err}"
+        ) from err
+
+
+def flex_attention(q, k, v, mask_mod=None, block_mask=None, compile=False):
+    """FlexAttention. q (B, H, N_q, D), k (B, H, N_k, D), v (B, H, N_k, D_v).
+
+    mask_mod: None (full attention, no mask) or a mod from causal_mod() or
+    sliding_window_mod(window); its block mask comes from flex_block_mask's cache.
+    block_mask: a BlockMask built beforehand (instead of mask_mod). compile=False runs
+    PyTorch's eager, unfused reference (it builds the scores, fine for checking, not for
+    speed); compile=True wraps it in torch.compile (a fused kernel; the first call compiles).
     """
     validate.qkv(q, k, v)
     if q.dim() != 4 or k.dim() != 4 or v.dim() != 4:
@@ -391,17 +431,16 @@ def flex_attention(q, k, v, mask_mod_name, compile=False):
             f"flex_attention needs 4-D (B, H, N, D) inputs, got {tuple(q.shape)}, "
             f"{tuple(k.shape)}, {tuple(v.shape)}"
         )
-    mask_mod = _mask_mod(mask_mod_name)
+    if mask_mod is not None:
+        if block_mask is not None:
+            raise ValueError("give flex_attention a mask_mod or a block_mask, not both")
+        block_mask = flex_block_mask(mask_mod, q.shape[-2], k.shape[-2], q.device)  # cached
     try:
-        from torch.nn.attention.flex_attention import create_block_mask
         from torch.nn.attention.flex_attention import flex_attention as _flex
     except ImportError as err:
         raise RuntimeError(f"FlexAttention is not in torch {torch.__version__}") from err
     global _flex_compiled
     try:
-        block_mask = create_block_mask(
-            mask_mod, B=None, H=None, Q_LEN=q.shape[-2], KV_LEN=k.shape[-2], device=q.device
-        )
         if compile:
             if _flex_compiled is None:
                 _flex_compiled = torch.compile(_flex)
@@ -422,7 +461,7 @@ def flex_attention_available(device="cpu"):
     if device_type not in _flex_available:
         q = torch.randn(1, 1, 16, 16, device=device)  # (B, H, N, D)
         try:
-            flex_attention(q, q, q, "causal")
+            flex_attention(q, q, q, causal_mod())
             _flex_available[device_type] = True
         except RuntimeError:
             _flex_available[device_type] = False

@@ -493,17 +493,23 @@ for name in backends:
 
 # %% [markdown] slideshow={"slide_type": "-"}
 # **FlexAttention** takes the mask as a small Python function `mask_mod(b, h, q_idx, kv_idx)`
-# and turns it into a block mask that skips empty tiles, exactly the tile map above. Without
-# `torch.compile` it runs an unfused reference (good for checking, not for speed).
+# (`E.causal_mod()`, `E.sliding_window_mod(window)`) and turns it into a block mask that
+# skips empty tiles, exactly the tile map above. `E.flex_block_mask` builds that block mask
+# once per (mask_mod, N_q, N_k, device) and caches it; with no mask_mod it is full attention.
+# Without `torch.compile` it runs an unfused reference (good for checking, not for speed).
 
 # %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 if E.flex_attention_available("cpu"):
     q, k, v = random_qkv(256, heads=2)
-    assert same(E.flex_attention(q, k, v, "causal"), reference(q, k, v, causal=True))
+    assert same(E.flex_attention(q, k, v, E.causal_mod()), reference(q, k, v, causal=True))
     keep = masks.window(256, 16)
-    assert same(E.flex_attention(q, k, v, "window:16"),
+    assert same(E.flex_attention(q, k, v, E.sliding_window_mod(16)),
                 F.scaled_dot_product_attention(q, k, v, attn_mask=keep))
-    print("FlexAttention causal == SDPA causal; window:16 == SDPA with masks.window(256, 16)")
+    assert same(E.flex_attention(q, k, v), reference(q, k, v))
+    cached = E.flex_block_mask(E.sliding_window_mod(16), 256, 256, q.device)
+    assert cached is E.flex_block_mask(E.sliding_window_mod(16), 256, 256, q.device)
+    print("FlexAttention causal_mod() == SDPA causal; sliding_window_mod(16) == SDPA with "
+          "masks.window(256, 16); no mask == SDPA; the block mask is built once and reused")
 else:
     print(f"FlexAttention does not run with torch {torch.__version__} here: skipped")
 

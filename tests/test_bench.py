@@ -282,3 +282,39 @@ def test_cpu_peak_memory_writes_nothing_to_stderr(capfd):
     # as stray, nondeterministic stderr in notebook cells that measure memory.
     bench.peak_memory(lambda: torch.ones(256, 256) * 2, device="cpu")
     assert capfd.readouterr().err == ""
+
+
+@pytest.mark.skipif(not E.flex_attention_available("cpu"), reason="FlexAttention does not run here")
+def test_bench_builds_the_flex_block_mask_outside_the_timed_region(monkeypatch):
+    import torch.nn.attention.flex_attention as flex_module
+
+    real_build, real_time, real_peak = (flex_module.create_block_mask, bench.time_fn,
+                                        bench.peak_memory)
+    measuring, built = [False], []
+
+    def counting_build(*args, **kwargs):
+        built.append(measuring[0])  # True: built inside the timed or measured region
+        return real_build(*args, **kwargs)
+
+    def measured(real):
+        def wrapper(*args, **kwargs):
+            measuring[0] = True
+            try:
+                return real(*args, **kwargs)
+            finally:
+                measuring[0] = False
+        return wrapper
+
+    monkeypatch.setattr(flex_module, "create_block_mask", counting_build)
+    monkeypatch.setattr(bench, "time_fn", measured(real_time))
+    monkeypatch.setattr(bench, "peak_memory", measured(real_peak))
+    E.flex_block_mask.cache_clear()
+    sweep = lambda: bench.sweep(["flex"], [32], [8], [torch.float32], device="cpu", heads=1,
+                                min_run_time=0.01)
+    rows = sweep()  # the real entry: full attention
+    assert rows[0]["status"] == "ok" and built == []  # no block mask at all
+
+    monkeypatch.setitem(bench.SETUP, "flex", bench.flex_setup(E.sliding_window_mod(4)))
+    rows = sweep()
+    assert rows[0]["status"] == "ok", rows[0]["note"]
+    assert built == [False]  # built once, before timing and before measuring memory

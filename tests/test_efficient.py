@@ -249,7 +249,7 @@ EVERY_FUNCTION = {
 def _dtype_and_device_follow(q, k, v):
     functions = dict(EVERY_FUNCTION)
     if E.flex_attention_available(q.device):
-        functions["flex_attention"] = lambda q, k, v: E.flex_attention(q, k, v, "causal")
+        functions["flex_attention"] = lambda q, k, v: E.flex_attention(q, k, v, E.causal_mod())
     for name, fn in functions.items():
         out = fn(q, k, v)
         assert out.dtype == q.dtype and out.device == q.device, name
@@ -283,9 +283,11 @@ needs_flex = pytest.mark.skipif(
 
 @needs_flex
 @pytest.mark.parametrize("n_q,n_k", [(40, 40), (13, 29)])
-def test_flex_causal_equals_sdpa(n_q, n_k):
+def test_flex_causal_equals_masked_reference(n_q, n_k):
     q, k, v = qkv(n_q, n_k)
-    assert max_diff(E.flex_attention(q, k, v, "causal"), reference(q, k, v, True)) <= 1e-10
+    ref, _ = scaled_dot_product_attention(q, k, v, masks.causal(n_q, n_k))
+    assert max_diff(E.flex_attention(q, k, v, E.causal_mod()), ref) <= 1e-10
+    assert max_diff(E.flex_attention(q, k, v, E.causal_mod()), reference(q, k, v, True)) <= 1e-10
 
 
 @needs_flex
@@ -293,13 +295,63 @@ def test_flex_causal_equals_sdpa(n_q, n_k):
 def test_flex_window_equals_masked_reference(window):
     q, k, v = qkv(40, 40)
     ref, _ = scaled_dot_product_attention(q, k, v, masks.window(40, window))
-    assert max_diff(E.flex_attention(q, k, v, f"window:{window}"), ref) <= 1e-10
+    assert max_diff(E.flex_attention(q, k, v, E.sliding_window_mod(window)), ref) <= 1e-10
+    assert max_diff(E.sliding_window_attention(q, k, v, window), ref) <= 1e-10
 
 
-def test_flex_bad_mask_names():
+@needs_flex
+def test_flex_without_a_mask_is_full_attention(monkeypatch):
+    calls = _count_create_block_mask(monkeypatch)
+    q, k, v = qkv(13, 29)
+    assert max_diff(E.flex_attention(q, k, v), reference(q, k, v)) <= 1e-10
+    assert calls == []  # full attention builds no block mask
+
+
+def test_mask_mod_factories_return_the_same_function():
+    assert E.causal_mod() is E.causal_mod()
+    assert E.sliding_window_mod(4) is E.sliding_window_mod(4)
+    assert E.sliding_window_mod(4) is not E.sliding_window_mod(5)
+    with pytest.raises(ValueError, match="window"):
+        E.sliding_window_mod(-1)
+
+
+def _count_create_block_mask(monkeypatch):
+    """Count create_block_mask calls (the real one still runs); starts from an empty cache."""
+    import torch.nn.attention.flex_attention as flex_module
+
+    real, calls = flex_module.create_block_mask, []
+
+    def counting(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(flex_module, "create_block_mask", counting)
+    E.flex_block_mask.cache_clear()
+    return calls
+
+
+@needs_flex
+def test_flex_builds_the_block_mask_once(monkeypatch):
+    calls = _count_create_block_mask(monkeypatch)
+    q, k, v = qkv(24, 24)
+    for _ in range(3):
+        E.flex_attention(q, k, v, E.sliding_window_mod(3))
+    assert len(calls) == 1
+    E.flex_attention(q, k, v, E.causal_mod())  # another mask: one more
+    E.flex_attention(*qkv(24, 32), E.causal_mod())  # another N_k: one more
+    assert len(calls) == 3
+    block_mask = E.flex_block_mask(E.causal_mod(), 24, 24, q.device)  # cached: none
+    assert len(calls) == 3
+    assert max_diff(E.flex_attention(q, k, v, block_mask=block_mask),
+                    reference(q, k, v, True)) <= 1e-10
+
+
+def test_flex_string_masks_raise():
     q, k, v = qkv(8, 8)
-    for bad in ("diagonal", "window:", "window:-2", "window:x"):
-        with pytest.raises(ValueError, match="mask"):
-            E.flex_attention(q, k, v, bad)
+    for old in ("causal", "window:16"):
+        with pytest.raises(TypeError, match="mask_mod.*sliding_window_mod"):
+            E.flex_attention(q, k, v, old)
+    with pytest.raises(TypeError, match="mask_mod"):
+        E.flex_block_mask("causal", 8, 8, q.device)
     with pytest.raises(ValueError, match="4-D"):
-        E.flex_attention(q[0], k[0], v[0], "causal")
+        E.flex_attention(q[0], k[0], v[0], E.causal_mod())
