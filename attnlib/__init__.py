@@ -4,8 +4,11 @@
 attention), masks, multihead, positional, blocks (encoder and decoder blocks), efficient
 (attention that scales), timing, bench (FLOPs, memory, sweeps), analysis (entropy and
 friends), validate, viz (heatmaps), widgets (live explorers), data (embeddings and toy tasks),
-models and train (tiny models and their training loop), exercises (one check module per
-notebook). Importing it changes no global setting: call attnlib.viz.use_style() to give
+models and train (tiny models and their training loop), recurrent (RNN encoder-decoders with
+Bahdanau and Luong attention), seq2seq (a transformer encoder-decoder), textapps (text
+applications), hierarchical (word- then sentence-level attention), flash_triton (a
+FlashAttention kernel in Triton; triton is imported only when it is used), exercises (one
+check module per notebook). Importing it changes no global setting: call attnlib.viz.use_style() to give
 your own matplotlib figures the series' look.
 """
 
@@ -28,10 +31,15 @@ from . import (  # noqa: E402  (after the version check, on purpose)
     data,
     efficient,
     exercises,
+    flash_triton,
+    hierarchical,
     masks,
     models,
     multihead,
     positional,
+    recurrent,
+    seq2seq,
+    textapps,
     timing,
     train,
     validate,
@@ -45,6 +53,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "MultiHeadAttention", "analysis", "bench", "blocks", "core", "data", "efficient",
-    "exercises", "masked_softmax", "masks", "models", "multihead", "positional",
-    "scaled_dot_product_attention", "timing", "train", "validate", "viz", "widgets",
+    "exercises", "flash_triton", "hierarchical", "masked_softmax", "masks", "models",
+    "multihead", "positional", "recurrent", "scaled_dot_product_attention", "seq2seq",
+    "textapps", "timing", "train", "validate", "viz", "widgets",
 ]

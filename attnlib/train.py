@@ -49,12 +49,13 @@ def one_thread_deterministic():
         torch.use_deterministic_algorithms(deterministic, warn_only=warn_only)
 
 
-def fit(model, batch_fn, loss_fn, steps, lr=1e-2, seed=0, progress=True):
+def fit(model, batch_fn, loss_fn, steps, lr=1e-2, seed=0, progress=True, clip=None):
     """Train `model` with Adam for `steps` steps; returns (model in eval mode, losses).
 
     batch_fn(generator) draws one batch from a torch.Generator seeded with `seed`;
     loss_fn(model, batch) returns the batch's scalar loss. The learning rate falls
-    linearly from `lr` to 0, so that the last steps cannot undo the training.
+    linearly from `lr` to 0, so that the last steps cannot undo the training. `clip`, if
+    given, caps the gradients' total norm at each step (recurrent networks need it).
     """
     generator = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)  # anything random inside the model, such as dropout
@@ -67,6 +68,8 @@ def fit(model, batch_fn, loss_fn, steps, lr=1e-2, seed=0, progress=True):
             loss = loss_fn(model, batch_fn(generator))
             optimizer.zero_grad()
             loss.backward()
+            if clip is not None:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
             optimizer.step()
             schedule.step()
             losses.append(loss.item())

@@ -9,11 +9,13 @@ heatmap shows attention computed from real inputs without downloading anything:
 4. keep the top D singular directions (truncated SVD) as word vectors.
 
 Words used in similar contexts ("cat", "dog") get similar vectors, so their dot product,
-the raw attention score, is high. Run:  python data/make_data.py
+the raw attention score, is high. Run:  python data/make_data.py (or make data), which
+also runs every data/gen_<name>.py: one generator per dataset, each documenting its files.
 """
 
 import json
 import random
+import runpy
 from pathlib import Path
 
 import torch
@@ -97,6 +99,9 @@ def main():
     vocab, vectors = ppmi_svd(make_corpus())
     save_file({"vectors": vectors.contiguous()}, OUT, metadata={"vocab": json.dumps(vocab)})
     print(f"wrote {OUT.name}: {len(vocab)} words x {vectors.shape[1]} dims")
+    # Every other dataset has its own generator beside this file: data/gen_<name>.py.
+    for script in sorted(Path(__file__).parent.glob("gen_*.py")):
+        runpy.run_path(str(script), run_name="__main__")
 
 
 if __name__ == "__main__":

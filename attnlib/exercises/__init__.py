@@ -9,8 +9,9 @@ solutions/NN_name.py, apart from the notebooks; tests/test_solutions.py runs eac
 its notebook's module.
 """
 
-from . import nb00, nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb08, nb17, nb18
+import importlib
+import pkgutil
 
-MODULES = {m.__name__.rsplit(".", 1)[1][2:]: m
-           for m in (nb00, nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb08, nb17, nb18)}
-"""Notebook number ('05') -> its check module."""
+NAMES = sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name.startswith("nb"))
+MODULES = {name[2:]: importlib.import_module(f"{__name__}.{name}") for name in NAMES}
+"""Notebook number ('05') -> its check module: every nbNN.py in this folder."""

@@ -1,0 +1,2 @@
+"""Hierarchical attention: words within sentences, sentences within documents (notebook 12).
+Work in progress."""

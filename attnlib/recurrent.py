@@ -1,0 +1,1 @@
+"""Recurrent encoder-decoders with and without attention (notebook 09). Work in progress."""

@@ -1,0 +1,1 @@
+"""Tiny attention models for text applications (notebook 11). Work in progress."""
