@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout 300
 
-.PHONY: install test lint unit notebooks notebooks-threads browser-test lab slides timings bench latency execute nb sync data clean
+.PHONY: install test lint unit notebooks notebooks-threads browser-test lab slides handouts timings bench latency execute nb sync data clean
 
 install: $(BIN)/python
 	$(BIN)/python -m pip install -q -r requirements.txt
@@ -44,9 +44,11 @@ browser-test:  ## JupyterLab in headless Chromium: run a notebook, move a slider
 lab:
 	$(BIN)/jupyter lab notebooks
 
-slides:
-	$(BIN)/jupyter nbconvert --to slides --output-dir slides $(NOTEBOOKS)
-	@echo "Slides written to slides/ (open any .slides.html in a browser)."
+slides:  ## a reveal.js deck per notebook in slides/, reveal.js and MathJax local (works offline)
+	$(BIN)/python scripts/slides.py $(NOTEBOOKS)
+
+handouts:  ## a PDF per notebook in build/handouts/ (Chromium prints it; no LaTeX, no network)
+	$(BIN)/python scripts/handouts.py $(NOTEBOOKS)
 
 execute:  ## rebuild every notebook from its .py source, run it top to bottom, store its outputs
 	$(BIN)/python scripts/nbtool.py build $(NOTEBOOKS:.ipynb=.py)
