@@ -2,11 +2,12 @@
 
 `import attnlib` makes every concept module reachable: attnlib.core (scaled dot-product
 attention), masks, multihead, positional, blocks (encoder and decoder blocks), efficient
-(attention that scales), timing, bench (FLOPs, memory, sweeps), analysis (entropy and
-friends), validate, viz (heatmaps), widgets (live explorers), data (embeddings and toy tasks),
+(attention that scales), timing, bench (the sweep over implementations), flops (FLOPs and
+GPU peaks), memory (peak memory), report (the sweep's tables, plots and environment),
+analysis (entropy and friends), validate, viz (heatmaps), widgets (live explorers), data (embeddings and toy tasks),
 models and train (tiny models and their training loop), recurrent (RNN encoder-decoders with
 Bahdanau and Luong attention), seq2seq (a transformer encoder-decoder), textapps (text
-applications), hierarchical (word- then sentence-level attention), flash_triton (a
+applications), graphs (graph attention), hierarchical (word- then sentence-level attention), flash_triton (a
 FlashAttention kernel in Triton; triton is imported only when it is used), exercises (one
 check module per notebook). Importing it changes no global setting: call attnlib.viz.use_style() to give
 your own matplotlib figures the series' look.
@@ -32,12 +33,16 @@ from . import (  # noqa: E402  (after the version check, on purpose)
     efficient,
     exercises,
     flash_triton,
+    flops,
+    graphs,
     hierarchical,
     masks,
+    memory,
     models,
     multihead,
     positional,
     recurrent,
+    report,
     seq2seq,
     textapps,
     timing,
@@ -53,7 +58,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "MultiHeadAttention", "analysis", "bench", "blocks", "core", "data", "efficient",
-    "exercises", "flash_triton", "hierarchical", "masked_softmax", "masks", "models",
-    "multihead", "positional", "recurrent", "scaled_dot_product_attention", "seq2seq",
-    "textapps", "timing", "train", "validate", "viz", "widgets",
+    "exercises", "flash_triton", "flops", "graphs", "hierarchical", "masked_softmax", "masks", "memory",
+    "models", "multihead", "positional", "recurrent", "report", "scaled_dot_product_attention",
+    "seq2seq", "textapps", "timing", "train", "validate", "viz", "widgets",
 ]

@@ -1,4 +1,5 @@
-"""FLOP counts, peak tables, peak memory that sees torch's allocations, and the sweep."""
+"""FLOP counts, peak tables, peak memory that sees torch's allocations, the sweep (inputs
+made once per point, every row with its spread) and its report (tables, readable plots)."""
 
 import csv
 import subprocess
@@ -8,8 +9,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from attnlib import bench
+from attnlib import bench, flops, report
 from attnlib import efficient as E
+from attnlib.timing import Timing
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -149,7 +151,7 @@ def test_peak_kind_by_dtype():
 def test_sweep_labels_the_peak_it_used(monkeypatch, setting, kind):
     # A made-up peak of 50 TFLOP/s for the CPU: the float32 row says which peak it used.
     monkeypatch.setattr(bench, "peak_tflops", lambda device, dtype: 50.0)
-    monkeypatch.setattr(bench, "tf32_setting", lambda: setting)
+    monkeypatch.setattr(flops, "tf32_setting", lambda: setting)
     rows = bench.sweep(["naive", "linear"], [32], [8], [torch.float32], device="cpu", heads=1,
                        min_run_time=0.01, measure_memory=False)
     exact, approximate = rows
@@ -251,7 +253,10 @@ def test_sweep_records_skips_and_writes_results(tmp_path):
         read = list(csv.DictReader(f))
     assert len(read) == len(rows) and set(bench.COLUMNS) == set(read[0])
     md = (folder / "results.md").read_text()
-    assert "| impl | N | D |" in md and "no_such_impl" in md
+    assert "| impl | kind | N | D |" in md and "no_such_impl" in md
+    assert "| median_ms | iqr_ms | readings |" in md  # the spread, beside the median
+    env = (folder / "environment.md").read_text()
+    assert f"- torch: {torch.__version__}" in env and "- torch threads:" in env
     for png in ("time_vs_n.png", "memory_vs_n.png"):
         assert (folder / png).stat().st_size > 1000
 
@@ -273,7 +278,7 @@ def test_script_runs_a_tiny_sweep(tmp_path):
            "--out", str(tmp_path)]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert done.returncode == 0, done.stderr
-    assert "| naive | 32 | 8 |" in done.stdout
+    assert "| naive | attnlib | 32 | 8 |" in done.stdout
     assert list(tmp_path.glob("*/results.csv"))
 
 
@@ -318,3 +323,105 @@ def test_bench_builds_the_flex_block_mask_outside_the_timed_region(monkeypatch):
     rows = sweep()
     assert rows[0]["status"] == "ok", rows[0]["note"]
     assert built == [False]  # built once, before timing and before measuring memory
+
+
+# ---------------------------------------------------------------- the spread in every row
+
+
+def test_a_row_needs_enough_readings():
+    one = Timing(0.01, 0.0, 1, "cpu", (0.01,))
+    with pytest.raises(ValueError, match="a row needs at least 5"):
+        bench.timed_row("naive", 64, 16, torch.float32, "cpu", one)
+    five = Timing(0.003, 0.001, 5, "cpu", (0.002, 0.0025, 0.003, 0.0035, 0.004))
+    row = bench.timed_row("naive", 64, 16, torch.float32, "cpu", five, flops=1e9)
+    assert row["median_ms"] == pytest.approx(3.0) and row["iqr_ms"] == pytest.approx(1.0)
+    assert row["readings"] == 5 and row["tflops"] == pytest.approx(1e9 / 0.003 / 1e12)
+    assert row["kind"] == "attnlib" and bench.kind("sdpa") == "PyTorch"
+
+
+def test_sweep_rows_carry_median_iqr_and_readings(monkeypatch):
+    seen = []
+    real = bench.time_fn
+    monkeypatch.setattr(bench, "time_fn", lambda *a, **kw: seen.append(kw) or real(*a, **kw))
+    rows = bench.sweep(["naive", "sdpa"], [32], [8], [torch.float32], device="cpu", heads=1,
+                       min_run_time=0.001, measure_memory=False)
+    assert all(kw["min_repeats"] == bench.MIN_READINGS for kw in seen)
+    for row in rows:
+        assert row["status"] == "ok" and row["readings"] >= bench.MIN_READINGS
+        assert row["iqr_ms"] >= 0 and row["median_ms"] > 0
+    header = bench.markdown_table(rows).splitlines()[0]
+    assert "| median_ms | iqr_ms | readings |" in header
+    assert [r["kind"] for r in rows] == ["attnlib", "PyTorch"]
+
+
+# ---------------------------------------------------------------- inputs once per point
+
+
+def test_sweep_makes_inputs_once_per_point_and_shares_them(monkeypatch):
+    made, given, kept = [], {}, []
+    real = bench.make_inputs
+
+    def counting(shape, dtype, device, generator):
+        made.append(shape)
+        return real(shape, dtype, device, generator)
+
+    def recorder(name):
+        def fn(q, k, v):
+            given.setdefault(name, set()).add((id(q), id(k), id(v)))
+            kept.append((q, k, v))  # alive, so that no id is reused
+            return q
+        return fn
+
+    monkeypatch.setattr(bench, "make_inputs", counting)
+    monkeypatch.setitem(bench.IMPLEMENTATIONS, "rec_a", recorder("rec_a"))
+    monkeypatch.setitem(bench.IMPLEMENTATIONS, "rec_b", recorder("rec_b"))
+    rows = bench.sweep(["rec_a", "rec_b", "no_such_impl"], [16, 32], [8], [torch.float32],
+                       device="cpu", heads=1, min_run_time=0.001, measure_memory=False)
+    assert [r["status"] for r in rows] == ["ok", "ok", "skipped"] * 2
+    assert made == [(1, 1, 16, 8), (1, 1, 32, 8)]  # once per sweep point, not per impl
+    assert given["rec_a"] == given["rec_b"]  # the very same tensors for both
+    assert len(given["rec_a"]) == 2  # one set per N
+
+
+# ---------------------------------------------------------------- readable plots
+
+
+def _fake_rows():
+    rows = []
+    for dtype in ("bfloat16", "float32"):
+        for d in (64, 128):
+            for i, impl in enumerate(bench.IMPLEMENTATIONS):
+                for n in (256, 512, 1024):
+                    rows.append(dict(bench._row(impl, n, d, torch.float32, "cpu"), dtype=dtype,
+                                     median_ms=(i + 1) * n / 100, peak_mb=(i + 1) * n / 50))
+    rows.append(bench._row("naive", 256, 64, torch.float32, "cpu", status="skipped"))
+    return rows
+
+
+@pytest.mark.parametrize("key", ["median_ms", "peak_mb"])
+def test_plot_has_one_readable_panel_per_dtype_and_d(key):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = report.plot_sweep(_fake_rows(), key, "y", "title")
+    FigureCanvasAgg(fig).draw()
+    axes = fig.axes
+    assert [ax.get_title() for ax in axes] == ["bfloat16, D = 64", "bfloat16, D = 128",
+                                               "float32, D = 64", "float32, D = 128"]
+    for ax in axes:
+        lines = ax.get_lines()
+        assert len(lines) <= len(bench.IMPLEMENTATIONS)  # one line per implementation at most
+        looks = [(line.get_color(), line.get_linestyle()) for line in lines]
+        assert len(set(looks)) == len(looks), "two lines share colour and style"
+        assert ax.get_xlabel() == "sequence length N" and ax.get_ylabel() == "y"
+    # ours solid, PyTorch's dashed; one colour per implementation in every panel
+    legend = fig.legends[0]
+    labels = [t.get_text() for t in legend.get_texts()]
+    assert len(labels) == len(bench.IMPLEMENTATIONS)
+    for handle, label in zip(legend.legend_handles, labels):
+        kind, impl = label.split(": ")
+        assert kind == bench.kind(impl)
+        assert handle.get_linestyle() == ("-" if kind == "attnlib" else "--")
+    # the legend sits outside every panel's data area
+    box = legend.get_window_extent()
+    for ax in axes:
+        assert not box.overlaps(ax.get_window_extent()), "legend over the data"
