@@ -18,8 +18,10 @@ see data/gen_documents.py). Vocab turns documents into padded ids (B, S, N): B d
 S sentences, N words; id 0 is padding, 1 an unknown word.
 """
 
+import html
 from functools import lru_cache
 
+import ipywidgets as W
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -28,6 +30,7 @@ from . import validate
 from .core import masked_softmax
 from .data import load_documents, tokenize
 from .train import fit
+from .widgets import Explorer, Panels
 
 LABELS = ("negative", "positive")
 PAD, UNK = 0, 1
@@ -229,3 +232,74 @@ def moved_scores(model, records):
     {weight on decisive (mean), decisive weighted most (share), accuracy}."""
     moved = [move_sentence(r, to) for r in records for to in range(len(r["sentences"]))]
     return scores(model, moved)
+
+
+# ---------------------------------------------------------------- the explorer
+
+
+def _highlight(words, weights):
+    """HTML: each word on a background as strong as its weight."""
+    return " ".join(f'<span style="background:rgba(255,140,0,{w:.2f});padding:0 2px">'
+                    f"{html.escape(word)}</span>" for word, w in zip(words, weights))
+
+
+def document_explorer(models, film="the acting felt superb to me",
+                      others=("the popcorn was awful", "we went on a monday",
+                              "honestly the queue seemed great"), at=1):
+    """Edit a document and see a trained model's word weights, sentence weights and verdict.
+
+    models: {name: trained HierarchicalAttention}. Controls: the film sentence, the other
+    sentences (one per line), where the film sentence sits, which model. The heatmap shows
+    the word weights (S, N), one row per sentence, padded to N >= 8 words (padding gets
+    weight 0), so that editing a sentence keeps the figure's layout; the readout shows
+    the document with each word highlighted by its weight, each sentence's weight and
+    the prediction.
+    """
+    vocab = document_vocab()
+    names = list(models)
+    controls = {
+        "film": W.Text(value=film, description="film", continuous_update=False),
+        "others": W.Textarea(value="\n".join(others), description="others",
+                             continuous_update=False, layout=W.Layout(height="110px")),
+        "at": W.IntSlider(value=at, min=0, max=len(others), description="film at",
+                          continuous_update=False),
+        "model": W.Dropdown(options=names, value=names[0], description="model"),
+    }
+
+    def lines(text):
+        return [s for s in text.splitlines() if tokenize(s)][:7]
+
+    def adjust(name, controls):
+        controls["at"].max = max(len(lines(controls["others"].value)), 1)
+
+    def draw(film, others, at, model):
+        sentences = lines(others)
+        at = min(at, len(sentences))
+        sentences.insert(at, film)
+        sentences = [s for s in sentences if tokenize(s)][:8]
+        if not sentences:
+            raise ValueError("the document has no words")
+        ids = vocab.encode([sentences])  # (1, S, N)
+        ids = F.pad(ids, (0, max(0, 8 - ids.shape[2])))  # N >= 8: edits keep one layout
+        with torch.no_grad():
+            logits, word_w, sentence_w = models[model](ids)
+        p = torch.softmax(logits[0], -1)
+        label = int(p.argmax())
+        S, N = ids.shape[1:]
+        rows = []
+        for s, sentence in enumerate(sentences):
+            words = tokenize(sentence)[:N]
+            a = sentence_w[0, s].item()
+            rows.append(f"<tr><td>{a:.2f}</td><td>{'&#9608;' * round(10 * a)}</td>"
+                        f"<td>{_highlight(words, word_w[0, s].tolist())}</td></tr>")
+        unknown = sorted({w for s in sentences for w in vocab.unknown(s)})
+        readout = (f"<b>{html.escape(model)}</b>: {LABELS[label]} (p = {p[label]:.2f}); "
+                   f"film sentence at {at}<table>{''.join(rows)}</table>")
+        if unknown:
+            readout += ('<span style="color:#b35900">unknown to the model (read as &lt;unk&gt;): '
+                        + html.escape(", ".join(unknown)) + "</span>")
+        title = f"Word weights per sentence ({model}: {LABELS[label]})"
+        return Panels(word_w[0], [str(j) for j in range(N)], [f"sentence {s}" for s in range(S)],
+                      title=title, xlabel="word position", ylabel="sentence"), readout
+
+    return Explorer("document", controls, draw, height="420px", adjust=adjust)

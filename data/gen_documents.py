@@ -5,7 +5,7 @@ Every line is one document:
     {"sentences": ["we went on a monday", "the popcorn was awful", "the film was great"],
      "label": 1, "decisive": 2, "filler": "distracting"}
 
-`sentences` are lower-case strings (3 to 6 per document, 3 to 6 words each); `label` is
+`sentences` are lower-case strings (3 to 6 per document, 4 to 6 words each); `label` is
 the sentiment of the one sentence about the film (1 positive, 0 negative); `decisive` is
 that sentence's index in `sentences`; `filler` says what the other sentences are:
 
