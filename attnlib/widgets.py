@@ -17,6 +17,7 @@ import base64
 import html
 import io
 import math
+import os
 import time
 from collections import OrderedDict
 
@@ -34,6 +35,43 @@ MASK_KINDS = ("none", "causal", "padding", "window", "prefix")
 MAX_LEN = 64  # the longest sequence the sentence explorers offer
 DPI = 72  # explorer pictures: 5 x 4.2 inches -> 360 x 302 pixels
 _SIZED_MASKS = ("padding", "window", "prefix")  # the masks that use the size control
+PRESENTER_SCALE = 1.75  # presenter setting: pictures 630 x 529 pixels, type 175 %
+
+
+def _scale_from_environment():
+    value = os.environ.get("ATTNLIB_PRESENTER", "").strip().lower()
+    if value in ("", "0", "no", "off", "false"):
+        return 1.0
+    try:
+        return float(value) if float(value) > 1 else PRESENTER_SCALE
+    except ValueError:
+        return PRESENTER_SCALE
+
+
+_scale = _scale_from_environment()
+
+
+def presenter(on=True, scale=PRESENTER_SCALE):
+    """The presenter setting, for a projector: explorers made after this call draw their
+    pictures `scale` times larger (labels and numbers grow with them) and show controls
+    and readout in large type. presenter(False) goes back to the normal size. Setting the
+    environment variable ATTNLIB_PRESENTER=1 (or a scale, e.g. 2) before starting Jupyter
+    turns it on for every notebook. Returns the scale now in force."""
+    global _scale
+    if scale < 1:
+        raise ValueError(f"scale must be at least 1, got {scale}")
+    _scale = float(scale) if on else 1.0
+    return _scale
+
+
+def _presenter_css(scale):
+    """Large type for the controls and readout of explorers made in the presenter setting."""
+    size = f"{round(100 * scale)}%"
+    return (f"<style>.attnlib-presenter .widget-label, .attnlib-presenter .widget-readout, "
+            f".attnlib-presenter input, .attnlib-presenter select, "
+            f".attnlib-presenter button {{ font-size: {size} !important; line-height: 1.4; "
+            f"height: auto !important; }} .attnlib-presenter .widget-label {{ "
+            f"min-width: {round(6 * scale)}em; }}</style>")
 
 
 # ------------------------------------------------------------------ fast figures
@@ -84,7 +122,7 @@ def _tick_step(n, inches):
 class _FastFigure:
     """One Figure for one Panels layout; `render(panels)` repaints only what changes."""
 
-    def __init__(self, panels):
+    def __init__(self, panels, dpi=DPI):
         w = panels.weights
         if panels.grid:
             self.fig = viz.heads_grid(w, panels.x_labels, panels.y_labels, title=panels.title,
@@ -100,7 +138,7 @@ class _FastFigure:
                                    tick_step=_tick_step(max(w.shape[1:]), 4.2))
             self.axes = [self.fig.axes[0]]
             self.title = self.axes[0].title
-        self.fig.set_dpi(DPI)
+        self.fig.set_dpi(dpi)
         self.images = [ax.images[0] for ax in self.axes]
         self.cells = list(self.axes[0].texts) if panels.annotate and not panels.grid else []
         self.panel_titles = [ax.title for ax in self.axes] if panels.grid else []
@@ -242,6 +280,10 @@ class Explorer:
 
     def __init__(self, name, controls, draw, *, height="440px", adjust=None, remember=0):
         self.name = name
+        self.scale = _scale  # the presenter setting when the explorer was made
+        self.dpi = DPI * self.scale
+        if self.scale != 1 and height.endswith("px"):
+            height = f"{round(float(height[:-2]) * self.scale)}px"
         self.controls = controls  # {name: widget}
         self._draw = draw
         self._adjust = adjust
@@ -255,6 +297,9 @@ class Explorer:
             control.observe(lambda change, n=control_name: self._on_change(n), names="value")
         rows = [W.HBox(list(controls.values())[i:i + 3]) for i in range(0, len(controls), 3)]
         self.widget = W.VBox([*rows, self.readout, self.out])
+        if self.scale != 1:
+            self.widget.children = (W.HTML(_presenter_css(self.scale)), *self.widget.children)
+            self.widget.add_class("attnlib-presenter")
         self.figure = None
         self.png = b""
         self.error = None
@@ -292,12 +337,12 @@ class Explorer:
         """Render the static parts of a layout ahead of time, so its first view is quick."""
         key = panels.layout()
         if key not in self._figures:
-            fast = self._figures[key] = _FastFigure(panels)
+            fast = self._figures[key] = _FastFigure(panels, self.dpi)
             fast.render(panels)
 
     def _render(self, panels):
         key = panels.layout()
-        fast = self._figures.pop(key, None) or _FastFigure(panels)
+        fast = self._figures.pop(key, None) or _FastFigure(panels, self.dpi)
         self._figures[key] = fast
         while len(self._figures) > 8:
             self._figures.popitem(last=False)
@@ -318,7 +363,7 @@ class Explorer:
                 if isinstance(result, Panels):
                     figure, png = self._render(result)
                 else:
-                    figure, png = result, viz.to_png(result, dpi=DPI)
+                    figure, png = result, viz.to_png(result, dpi=self.dpi)
                 if self._remember:
                     self._seen[key] = figure, png, readout
                     while len(self._seen) > self._remember:
@@ -327,12 +372,12 @@ class Explorer:
             if raise_errors:
                 raise
             self.error = f"{type(err).__name__}: {err}"
-            self.readout.value = (f'<span style="color:#c0392b"><b>Cannot draw this:</b> '
-                                  f"{html.escape(self.error)}</span>")
+            self.readout.value = self._large(f'<span style="color:#c0392b"><b>Cannot draw '
+                                             f"this:</b> {html.escape(self.error)}</span>")
         else:
             self.error = None
             self.figure, self.png = figure, png
-            self.readout.value = readout
+            self.readout.value = self._large(readout)
             # Replace the picture in one step (as clear_output(wait=True) would), no flicker.
             self.out.outputs = ({
                 "output_type": "display_data",
@@ -344,6 +389,12 @@ class Explorer:
             torch.set_num_threads(threads)
         self.redraws += 1
         self.last_redraw_s = time.perf_counter() - start
+
+    def _large(self, readout):
+        """The readout in large type in the presenter setting."""
+        if self.scale == 1:
+            return readout
+        return f'<div style="font-size:{round(100 * self.scale)}%;line-height:1.35">{readout}</div>'
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         return {
