@@ -114,7 +114,10 @@ def kernels():
     A dict: 'attn_fwd' (the kernel), 'attn_fwd_tuned' (the same kernel behind
     triton.autotune over GPU_CONFIGS), 'causal_kv_end', 'online_rescale'.
     """
-    return _build(*import_triton())
+    triton, tl = import_triton()
+    # The interpreter looks for triton.language among a jit function's module globals.
+    globals()["tl"] = tl
+    return _build(triton, tl)
 
 
 def _build(triton, tl):
