@@ -4,13 +4,14 @@
 attention), masks, multihead, positional, blocks (encoder and decoder blocks), efficient
 (attention that scales), timing, bench (the sweep over implementations), flops (FLOPs and
 GPU peaks), memory (peak memory), report (the sweep's tables, plots and environment),
-analysis (entropy and friends), validate, viz (heatmaps), widgets (live explorers), data (embeddings and toy tasks),
-models and train (tiny models and their training loop), recurrent (RNN encoder-decoders with
-Bahdanau and Luong attention), seq2seq (a transformer encoder-decoder), textapps (text
-applications), hierarchical (word- then sentence-level attention), flash_triton (a
-FlashAttention kernel in Triton; triton is imported only when it is used), exercises (one
-check module per notebook). Importing it changes no global setting: call attnlib.viz.use_style() to give
-your own matplotlib figures the series' look.
+analysis (entropy and friends), validate, viz (heatmaps), widgets (live explorers), data
+(embeddings and toy tasks), models and train (tiny models and their training loop),
+recurrent (RNN encoder-decoders with Bahdanau and Luong attention), seq2seq (a transformer
+encoder-decoder), textapps (text applications), graphs (graph attention), hierarchical
+(word- then sentence-level attention), flash_triton (a FlashAttention kernel in Triton;
+triton is imported only when it is used), exercises (one check module per notebook).
+Importing it changes no global setting: call attnlib.viz.use_style() to give your own
+matplotlib figures the series' look.
 """
 
 import sys
@@ -34,6 +35,7 @@ from . import (  # noqa: E402  (after the version check, on purpose)
     exercises,
     flash_triton,
     flops,
+    graphs,
     hierarchical,
     masks,
     memory,
@@ -57,7 +59,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "MultiHeadAttention", "analysis", "bench", "blocks", "core", "data", "efficient",
-    "exercises", "flash_triton", "flops", "hierarchical", "masked_softmax", "masks", "memory",
-    "models", "multihead", "positional", "recurrent", "report", "scaled_dot_product_attention",
-    "seq2seq", "textapps", "timing", "train", "validate", "viz", "widgets",
+    "exercises", "flash_triton", "flops", "graphs", "hierarchical", "masked_softmax",
+    "masks", "memory", "models", "multihead", "positional", "recurrent", "report",
+    "scaled_dot_product_attention", "seq2seq", "textapps", "timing", "train", "validate",
+    "viz", "widgets",
 ]
