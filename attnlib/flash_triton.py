@@ -34,12 +34,12 @@ INTERPRETER_BLOCKS = (32, 32)  # (BLOCK_Q, BLOCK_K) under the interpreter: one f
 
 # The configurations the GPU autotuner tries: (BLOCK_Q, BLOCK_K, num_warps, num_stages).
 GPU_CONFIGS = (
+    (128, 64, 4, 3),
+    (128, 64, 4, 4),
     (128, 64, 8, 3),
     (128, 128, 8, 3),
-    (128, 64, 4, 3),
     (64, 64, 4, 3),
     (64, 32, 4, 4),
-    (128, 32, 8, 4),
 )
 
 
