@@ -349,8 +349,8 @@ def _sweep_point(B, H, n, D, causal, dtype, device, progress):
             else:
                 with sdpa_kernel(backends[impl]):
                     timing = time_fn(sdpa, q, k, v, is_causal=causal, device=device)
-        except RuntimeError as err:
-            row["error"] = str(err).strip().splitlines()[0][:200]
+        except Exception as err:  # e.g. a backend or dtype this card lacks: report it, go on
+            row["error"] = f"{type(err).__name__}: {str(err).strip().splitlines()[0][:200]}"
         else:
             row["ms"] = timing.median_s * 1e3
             row["tflops"] = tflops(flops, timing.median_s)
