@@ -5,11 +5,13 @@ its running max m, sum ell and output acc) written as one GPU kernel: one progra
 (query tile, batch x head), a loop over key tiles, m, ell and acc kept in float32.
 
     flash_attention(q, k, v, causal=False)   the kernel behind a checked, PyTorch-like call
-    causal_kv_end, online_rescale            the two small pieces the exercises rebuild
+    kernels()['causal_kv_end'], ['online_rescale']   the two pieces the exercises rebuild
     gpu_sweep(...)                           TFLOP/s of the kernel vs SDPA's flash and cuDNN
 
-Where it runs: CUDA tensors go to the compiled kernel; CPU tensors go to Triton's
-interpreter, which runs the same kernel as numpy code (slow, for checking only). Causal
+Where it runs: with a CUDA GPU, triton compiles the kernel and it takes CUDA tensors;
+without one, Triton's interpreter runs the same kernel on CPU tensors as numpy code (slow,
+for checking only). The mode is fixed once per process, when triton is first imported
+(see import_triton); kernel_device() says which. Causal
 masking aligns top-left, as F.scaled_dot_product_attention(is_causal=True): query i sees
 keys 0..i, also when N_q != N_k, so no row is ever fully masked.
 
