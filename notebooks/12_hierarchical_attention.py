@@ -260,8 +260,8 @@ assert not any(p.grad.isnan().any() for p in model.parameters())
 # ## Training: with neutral and with distracting filler
 #
 # We train four models with `attnlib.train.fit` (`hi.train_hierarchical`: 400 steps of 64
-# documents; 30% of the words are replaced by `<unk>` during training, so that an unknown
-# word carries no meaning): on neutral-filler documents and on distracting-filler
+# documents; 30% of the words are replaced by `<unk>` during training, so that the model
+# meets `<unk>` before the held-out documents show it): on neutral-filler documents and on distracting-filler
 # documents, each with sentence attention and without. "Without" freezes $u_s = 0$: every
 # score is then 0 and every real sentence gets the same weight, $1/S_{\text{real}}$, a
 # masked mean.
@@ -317,9 +317,10 @@ assert results["distracting", "attention"]["accuracy"] > 0.97
 # %% [markdown] slideshow={"slide_type": "-"}
 # Where the model must choose, it chooses the film sentence: trained on distracting filler,
 # it gives the film sentence the most weight in more than 99% of the held-out documents,
-# and more than 0.7 of the weight on average. The same bound on the film sentence is not
-# asserted for the neutral-filler model: nothing forces its choice, and
-# `tests/test_learned_claims_12.py` finds it lower on some seeds.
+# and more than 0.7 of the weight on average. The neutral-filler model is not held to
+# these bounds: nothing forces its choice, and on some seeds of
+# `tests/test_learned_claims_12.py` its film sentence gets the most weight in fewer than
+# 99% of the documents.
 
 # %% slideshow={"slide_type": "-"}
 chosen = results["distracting", "attention"]
@@ -375,21 +376,26 @@ assert follows
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Both levels on one held-out document
 #
-# Rows are sentences (labelled with their sentence weight $\alpha_i$), columns word
-# positions; each cell is a word weight $\beta_{it}$, so each row sums to 1.
+# Rows are sentences, labelled with their sentence weight $\alpha_i$; each cell holds a
+# word, coloured by its word weight $\beta_{it}$ (each row sums to 1).
 
 # %% tags=["nbval-ignore-output"] slideshow={"slide_type": "-"}
 from attnlib import viz
 
 example = distracting_test[3]
-ex_ids = vocab.encode([example["sentences"]])
+ex_ids = vocab.encode([example["sentences"]])  # (1, S, N)
 with torch.no_grad():
     ex_logits, ex_word_w, ex_sentence_w = trained(ex_ids)
-row_labels = [f"{a:.2f} | {sent}" for a, sent in zip(ex_sentence_w[0].tolist(), example["sentences"])]
 print("label", hi.LABELS[example["label"]], "| predicted", hi.LABELS[ex_logits.argmax().item()])
-viz.heatmap(ex_word_w[0], [f"word {j}" for j in range(ex_ids.shape[2])], row_labels,
-            title="Word weights per sentence (row label: sentence weight)",
-            xlabel="word position", ylabel="sentence weight | sentence", size=(8.0, 3.6))
+fig = viz.heatmap(ex_word_w[0], [str(j) for j in range(ex_ids.shape[2])],
+                  [f"{a:.2f}" for a in ex_sentence_w[0].tolist()], annotate=False,
+                  title="Word weights (colour) and sentence weights (row labels)",
+                  xlabel="word position", ylabel="sentence weight", size=(7.0, 3.4))
+for i, sentence in enumerate(example["sentences"]):
+    for j, word in enumerate(sentence.split()):
+        fig.axes[0].text(j, i, word, ha="center", va="center", fontsize=8,
+                         color="black" if ex_word_w[0, i, j] > 0.5 else "white")
+fig
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Explorer: edit the review
