@@ -9,6 +9,8 @@ to_mha_key_padding_mask and their from_mha_* partners convert.
 Notation: B batch, N_q / N_k sequence lengths, E model width, H heads, D = E // H.
 """
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -46,6 +48,20 @@ class MultiHeadAttention(nn.Module):
         """(B, H, N, D) -> (B, N, E)"""
         B, _, N, _ = x.shape
         return x.transpose(1, 2).reshape(B, N, self.embed_dim)
+
+    def attend(self, q, k, v, mask=None, dropout_p=0.0):
+        """The readable path's attention: q (B, H, N_q, D), k and v (B, H, N_k, D).
+
+        attnlib.core.scaled_dot_product_attention, except at inference (no autograd, no mask,
+        no dropout), where the same maths lets the softmax overwrite the scores: one
+        (B, H, N_q, N_k) tensor is allocated instead of two, as nn.MultiheadAttention does.
+        Returns (output (B, H, N_q, D), weights (B, H, N_q, N_k)).
+        """
+        if mask is not None or dropout_p > 0.0 or torch.is_grad_enabled():
+            return scaled_dot_product_attention(q, k, v, mask, dropout_p=dropout_p)
+        scores = (q * (1.0 / math.sqrt(self.head_dim))) @ k.transpose(-2, -1)  # (B, H, N_q, N_k)
+        weights = torch.softmax(scores, dim=-1, out=scores)  # in place: the scores are not needed again
+        return weights @ v, weights  # (B, H, N_q, D), (B, H, N_q, N_k)
 
     def forward(self, query, key=None, value=None, mask=None, key_mask=None, *,
                 need_weights=True, key_padding_mask=None):
@@ -89,7 +105,7 @@ class MultiHeadAttention(nn.Module):
 
         p = self.dropout if self.training else 0.0
         if need_weights:  # the readable path
-            out, weights = scaled_dot_product_attention(q, k, v, mask, dropout_p=p)
+            out, weights = self.attend(q, k, v, mask, dropout_p=p)
         else:  # the fast path: PyTorch's fused kernels, no (B, H, N_q, N_k) weights kept
             out, weights = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p), None
             if mask is not None:  # our promise for empty rows, whatever kernel PyTorch picks

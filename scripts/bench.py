@@ -5,16 +5,19 @@
     python scripts/bench.py --device cuda        # the full sweep on a GPU (bf16 and fp32)
     python scripts/bench.py --impls naive flash sdpa --seq-lens 512 1024 --head-dims 64
 
-Results go to <out>/<device-slug>/: results.csv, results.md, time_vs_n.png, memory_vs_n.png.
+Results go to <out>/<device-slug>/: results.csv and results.md (median, IQR and number of
+readings per row), environment.md (torch, CUDA, driver, device, the load average before and
+after), time_vs_n.png and memory_vs_n.png (one panel per dtype and D).
 """
 
 import argparse
+import os
 import sys
 import time
 
 import torch
 
-from attnlib import bench
+from attnlib import bench, report
 from attnlib.timing import default_device, describe_device
 
 QUICK = {
@@ -57,7 +60,16 @@ def parse_args(argv=None):
     p.add_argument("--batch", type=int, default=1)
     p.add_argument("--heads", type=int, default=None)
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory measurement")
+    p.add_argument("--note", default="", help="a line for environment.md (e.g. how busy the machine was)")
     return p.parse_args(argv)
+
+
+def _load():
+    """The 1-minute load average ('n/a' where the OS has none): how busy the machine was."""
+    try:
+        return f"{os.getloadavg()[0]:.1f}"
+    except (OSError, AttributeError):
+        return "n/a"
 
 
 def main(argv=None):
@@ -70,7 +82,7 @@ def main(argv=None):
         dtypes = [torch.float32] if device.type == "cpu" else [torch.bfloat16, torch.float32]
     print(f"attention sweep on {describe_device(device)}, torch {torch.__version__}",
           file=sys.stderr)
-    start = time.perf_counter()
+    start, load_before = time.perf_counter(), _load()
     rows = bench.sweep(
         args.impls or preset["impls"],
         args.seq_lens or preset["seq_lens"],
@@ -84,7 +96,11 @@ def main(argv=None):
         progress=lambda r: print(f"  {r['impl']:>16} N={r['N']:<6} D={r['D']:<4} {r['status']}",
                                  file=sys.stderr),
     )
-    folder = bench.write_results(rows, args.out)
+    env = report.environment(device)
+    env["load average (1 min) before, after"] = f"{load_before}, {_load()}"
+    env["command"] = "python scripts/bench.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    env["seconds"] = f"{time.perf_counter() - start:.0f}"
+    folder = bench.write_results(rows, args.out, env=env, note=args.note)
     print(bench.markdown_table(rows))
     print(f"\nwrote {folder} in {time.perf_counter() - start:.1f} s", file=sys.stderr)
     return 0

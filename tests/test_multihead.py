@@ -268,3 +268,29 @@ def test_fast_path_equals_readable_path(B, H, n_q, n_k, mask_kind, use_key_mask,
     for readable, fast in zip(*results):
         assert not torch.isnan(fast).any()
         torch.testing.assert_close(fast, readable, atol=1e-10, rtol=0)
+
+
+@pytest.mark.parametrize("head_dim", [3, 8])
+def test_inference_attention_equals_core_and_allocates_one_score_matrix(head_dim):
+    """At inference (no grad, no mask) the readable path's softmax overwrites the scores:
+    the same numbers as attnlib.core's attention, bitwise, and one (B, H, N_q, N_k) tensor."""
+    from attnlib.core import scaled_dot_product_attention
+
+    m = MultiHeadAttention(2 * head_dim, 2).eval()
+    g = torch.Generator().manual_seed(0)
+    q, k, v = (torch.randn(3, 2, 64, head_dim, generator=g) for _ in range(3))
+    with torch.no_grad():
+        out, weights = m.attend(q, k, v)
+        ref_out, ref_weights = scaled_dot_product_attention(q, k, v)
+        assert torch.equal(out, ref_out) and torch.equal(weights, ref_weights)
+        from torch.profiler import ProfilerActivity, profile
+
+        with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+            m.attend(q, k, v)
+    score_bytes = 3 * 2 * 64 * 64 * 4
+    allocations = [e.nbytes() for e in prof.profiler.kineto_results.events()
+                   if e.name() == "[memory]" and e.nbytes() > 0]
+    assert sum(b >= score_bytes for b in allocations) == 1, allocations
+    # with autograd on, the readable path keeps the scores for the backward pass
+    out_grad, weights_grad = m.attend(q.requires_grad_(), k, v)
+    torch.testing.assert_close(out_grad, ref_out, atol=0, rtol=0)
