@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout 300
 
-.PHONY: install test lint unit notebooks notebooks-threads browser-test lab slides handouts timings bench latency execute nb sync data clean
+.PHONY: install test lint unit notebooks notebooks-threads browser-test colab-rehearsal lab slides handouts timings bench latency execute nb sync data clean
 
 install: $(BIN)/python
 	$(BIN)/python -m pip install -q -r requirements.txt
@@ -40,6 +40,9 @@ notebooks-threads:
 browser-test:  ## JupyterLab in headless Chromium: run a notebook, move a slider, check the redraw
 	bash scripts/ensure_chromium.sh
 	$(BIN)/python -m pytest -q -s tests/browser
+
+colab-rehearsal:  ## a notebook's Colab set-up cell, then the notebook, in a Colab-like venv (minutes)
+	$(BIN)/python scripts/colab_rehearsal.py $(or $(NB_PATH),notebooks/00_welcome.ipynb)
 
 lab:
 	$(BIN)/jupyter lab notebooks
