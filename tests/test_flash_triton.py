@@ -140,15 +140,6 @@ def run_python(code, env_extra=None):
     return result.stdout.strip()
 
 
-def _nb05_imports_flop_counter_at_top():
-    source = (ROOT / "attnlib" / "exercises" / "nb05.py").read_text()
-    return any(line.startswith("from torch.utils.flop_counter import") for line in source.splitlines())
-
-
-@pytest.mark.xfail(
-    HAS_TRITON and _nb05_imports_flop_counter_at_top(), strict=True,
-    reason="attnlib/exercises/nb05.py imports torch.utils.flop_counter at import time, "
-           "which imports triton when it is installed; the import belongs inside its check")
 def test_import_attnlib_does_not_import_triton():
     assert run_python("import sys, attnlib; print('triton' in sys.modules)") == "False"
 

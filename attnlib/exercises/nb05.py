@@ -1,7 +1,6 @@
 """Exercise checks for notebook 05 (multi-head attention)."""
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 
 from ..multihead import MultiHeadAttention
 from .harness import as_number, as_tensor, attempt, describe, difference, private_rng, report
@@ -51,6 +50,9 @@ def check_mha_einsum(mha_einsum):
 def check_attention_flops(attention_flops):
     """attention_flops(B, N, E, H) -> matmul FLOPs (2 per multiply-add) of one multi-head
     self-attention forward: the four projections, the scores and the weighted sum."""
+    # Imported here: torch.utils.flop_counter imports triton, which `import attnlib` must not.
+    from torch.utils.flop_counter import FlopCounterMode
+
     name = "attention_flops"
     for B, N, E, H in ((1, 10, 12, 3), (4, 3, 16, 8), (2, 32, 8, 1), (3, 7, 20, 5)):
         ok, got = attempt(name, attention_flops, B, N, E, H)
