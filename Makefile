@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout 300
 
-.PHONY: install test lint unit notebooks notebooks-threads browser-test colab-rehearsal lab slides handouts timings bench latency execute nb sync data clean
+.PHONY: install test lint unit notebooks notebooks-threads browser-test colab-rehearsal lab slides handouts timings bench latency execute nb sync data clean gpu-check
 
 install: $(BIN)/python
 	$(BIN)/python -m pip install -q -r requirements.txt
@@ -70,6 +70,9 @@ latency:  ## control change -> finished redraw, per explorer
 
 bench:
 	$(BIN)/python scripts/bench.py
+
+gpu-check:  ## on a GPU machine (< 8 min): nbval on CUDA, the GPU bench, 18 and 19 big, into results/<gpu>/; exit 2 without a GPU
+	$(BIN)/python scripts/gpu_check.py --nbval "$(NBVAL)"
 
 sync:  ## copy the repository URL into every notebook's badge and Colab cell, and the README table
 	$(BIN)/python scripts/nbtool.py sync
