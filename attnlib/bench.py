@@ -248,7 +248,7 @@ def _measure(impl, qkv, point, min_run_time, measure_memory):
         with torch.no_grad():
             fn(*qkv)  # one trial call: does it run at all?
         timing = time_fn(fn, *qkv, device=device, min_run_time=min_run_time,
-                         min_repeats=MIN_READINGS)
+                         min_repeats=MIN_READINGS, max_run_time=10 * min_run_time)
         peak = peak_memory(lambda: fn(*qkv), device=device) if measure_memory else None
     except (RuntimeError, ValueError, TypeError, NotImplementedError) as err:  # incl. OOM
         if device.type == "cuda":

@@ -78,12 +78,14 @@ def _cuda_seconds(fn, calls):
     return start.elapsed_time(end) / 1e3  # ms -> s
 
 
-def time_cuda(fn, *, warmup=3, repeats=20, calls=None, min_reading_s=0.005):
+def time_cuda(fn, *, warmup=3, repeats=20, calls=None, min_reading_s=0.005, max_run_time=None,
+              min_repeats=5):
     """Median seconds per call of fn() on the current CUDA stream, measured by CUDA events.
 
     Each of the `repeats` readings times `calls` back-to-back calls between one pair of
     events, so launch overhead is not counted once per call. With calls=None, it is chosen
-    after the warm-up so that one reading lasts at least `min_reading_s`.
+    after the warm-up so that one reading lasts at least `min_reading_s`. max_run_time
+    (seconds, optional) takes fewer readings of a slow call, never fewer than `min_repeats`.
     """
     for _ in range(warmup):
         fn()
@@ -95,7 +97,10 @@ def time_cuda(fn, *, warmup=3, repeats=20, calls=None, min_reading_s=0.005):
             if more <= calls:
                 break
             calls = more
-    times = [_cuda_seconds(fn, calls) / calls for _ in range(repeats)]
+    times = [_cuda_seconds(fn, calls) / calls]
+    if max_run_time is not None:  # a slow call: as many readings as fit, at least min_repeats
+        repeats = max(min_repeats, min(repeats, int(max_run_time / (times[0] * calls))))
+    times += [_cuda_seconds(fn, calls) / calls for _ in range(repeats - 1)]
     return _summarise(times, "cuda")
 
 
@@ -122,15 +127,17 @@ def time_cpu(fn, *, warmup=3, min_run_time=0.2, min_repeats=5):
 
 
 def time_fn(fn, *args, device=None, warmup=3, repeats=20, min_run_time=0.2, min_repeats=5,
-            calls=None, **kwargs):
+            calls=None, max_run_time=None, **kwargs):
     """Time fn(*args, **kwargs) on `device` ('cpu' or 'cuda'; default: where a GPU is).
 
-    CUDA: `repeats` readings of `calls` back-to-back calls each (see time_cuda).
+    CUDA: `repeats` readings of `calls` back-to-back calls each (see time_cuda; with
+    max_run_time, fewer readings of a slow call, at least `min_repeats`).
     CPU: readings for `min_run_time` seconds, and at least `min_repeats` (see time_cpu).
     """
     device = torch.device(device or default_device())
     call = lambda: fn(*args, **kwargs)
     with torch.no_grad():
         if device.type == "cuda":
-            return time_cuda(call, warmup=warmup, repeats=repeats, calls=calls)
+            return time_cuda(call, warmup=warmup, repeats=repeats, calls=calls,
+                             max_run_time=max_run_time, min_repeats=min_repeats)
         return time_cpu(call, warmup=warmup, min_run_time=min_run_time, min_repeats=min_repeats)

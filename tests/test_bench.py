@@ -2,6 +2,7 @@
 made once per point, every row with its spread) and its report (tables, readable plots)."""
 
 import csv
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -425,3 +426,32 @@ def test_plot_has_one_readable_panel_per_dtype_and_d(key):
     box = legend.get_window_extent()
     for ax in axes:
         assert not box.overlaps(ax.get_window_extent()), "legend over the data"
+
+
+# ---------------------------------------------------------------- make gpu-check
+
+
+def test_gpu_check_dry_run_and_no_gpu_message():
+    script = [sys.executable, str(ROOT / "scripts" / "gpu_check.py")]
+    dry = subprocess.run(script + ["--dry-run"], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert dry.returncode == 0, dry.stderr
+    for step in ("nbval: every notebook on CUDA", "scripts/bench.py --device cuda",
+                 "ATTN_BIG=1", "18_timing_lab.ipynb", "--triton-sweep"):
+        assert step in dry.stdout, step
+    limits = [int(s) for s in re.findall(r"at most (\d+) s\)", dry.stdout)]
+    assert len(limits) == 4 and sum(limits) < 8 * 60  # the whole check fits in 8 minutes
+    if not torch.cuda.is_available():
+        done = subprocess.run(script, capture_output=True, text=True, timeout=120, cwd=ROOT)
+        assert done.returncode == 2 and "needs a CUDA GPU" in done.stderr
+
+
+def test_gpu_check_uses_the_makefiles_nbval_flags():
+    makefile = (ROOT / "Makefile").read_text()
+    nbval = re.search(r"^NBVAL := (.*)$", makefile, flags=re.MULTILINE).group(1)
+    assert 'scripts/gpu_check.py --nbval "$(NBVAL)"' in makefile
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import gpu_check
+    finally:
+        sys.path.pop(0)
+    assert gpu_check.NBVAL == nbval  # the default, for a run without make

@@ -195,3 +195,12 @@ def test_heatmap_colour_bar_label():
     assert viz.heatmap(w).axes[1].get_ylabel() == "weight"
     assert viz.heatmap(w, vmin=-1.0).axes[1].get_ylabel() == "value"
     assert viz.heatmap(w, colorbar_label="share").axes[1].get_ylabel() == "share"
+
+
+def test_time_cuda_takes_fewer_readings_of_a_slow_call_but_at_least_min_repeats(monkeypatch):
+    made, spans = fake_cuda(monkeypatch, overhead_ms=0.0, per_call_ms=1000.0)  # 1 s a call
+    t = timing.time_cuda(lambda: made.append(1), warmup=1, repeats=20, max_run_time=2.0)
+    assert t.repeats == len(t.times_s) == 5 and spans[-5:] == [1] * 5  # 5, not 20 or 2
+    made, spans = fake_cuda(monkeypatch, overhead_ms=0.0, per_call_ms=1.0)  # fast: all 20
+    t = timing.time_cuda(lambda: made.append(1), warmup=1, repeats=20, max_run_time=2.0)
+    assert t.repeats == 20
