@@ -249,10 +249,8 @@ for h, scores in f1.items():
     print(f"heldout={h:9}", {t: round(v, 3) for t, v in scores.items()})
 
 # %% [markdown] slideshow={"slide_type": "-"}
-# Held-out sentences are hard for a model that saw seven templates. Take the attention's
-# context away (every word may attend only to itself, a diagonal mask) and the same
-# trained model tags them worse still: what it gets right on unknown names comes from
-# the context that attention brings.
+# Held-out sentences are hard for a model that saw seven templates. We also take the
+# attention's context away (every word may attend only to itself, a diagonal mask):
 
 # %% tags=["nbval-ignore-output"] slideshow={"slide_type": "-"}
 held = textapps.select(entities_test, heldout="template")
@@ -261,10 +259,15 @@ mean_f1 = sum(f1["template"].values()) / 4
 mean_alone = sum(alone.values()) / 4
 print(f"held-out mean entity F1: with attention {mean_f1:.3f}, each word alone {mean_alone:.3f}")
 
+# %% [markdown] slideshow={"slide_type": "-"}
+# Over five seeds the held-out F1 stays low, and taking the context away lowers it on
+# most seeds but not on all: the context this model learned from seven templates does
+# not carry over reliably to new ones. The check asserts what held on every seed.
+
 # %% slideshow={"slide_type": "-"}
 print("in-distribution F1 above 0.99 for every type:", min(f1["none"].values()) > 0.99)
-print("held-out mean F1 drops by more than 0.05 without context:", mean_f1 - mean_alone > 0.05)
-assert min(f1["none"].values()) > 0.99 and mean_f1 - mean_alone > 0.05
+print("held-out mean F1 below 0.3:", mean_f1 < 0.3)
+assert min(f1["none"].values()) > 0.99 and mean_f1 < 0.3
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Extractive QA: point at the answer
@@ -452,8 +455,8 @@ with torch.no_grad():
 #   would, and random filler prefixes keep the model from learning positions. Negating
 #   adjectives that training never negated, and focusing on the clause after "but", are
 #   not reliable across seeds.
-# - Entities: perfect on fresh sentences of the training templates; on new templates the
-#   little it gets right comes from context: taking attention's context away lowers it.
+# - Entities: perfect on fresh sentences of the training templates, poor on new templates
+#   with unknown names: seven templates do not teach context that carries over.
 # - QA and headlines: answers and headline words are positions picked by attention.
 #   Copying positions writes unseen words; a city word seen only as a person can trip the
 #   reader, and new templates are beyond what these models could learn from two to four.

@@ -55,6 +55,8 @@ def measure(seed):
         figures[f"mean entity F1, heldout={heldout}"] = statistics.mean(f1.values())
     alone = T.entity_f1(tagger, vocab, T.select(entities_test, heldout="template"), alone=True)
     figures["mean entity F1, heldout=template, each word alone"] = statistics.mean(alone.values())
+    figures["entity F1 lost without context, heldout=template"] = \
+        figures["mean entity F1, heldout=template"] - figures["mean entity F1, heldout=template, each word alone"]
 
     qa_test = data.load_qa("test")
     reader, vocab, _ = T.train_reader(seed=seed, progress=False)
@@ -69,6 +71,11 @@ def measure(seed):
         figures[f"headline exact match, heldout={heldout}"] = right
         if heldout != "template":
             figures[f"copy attention on the emitted word, heldout={heldout}"] = share
+    source = "on friday the union of quito sold a new stadium <end>".split()
+    ids, key_mask = vocab.encode([source])
+    copied, _ = headliner.greedy(ids, key_mask, vocab.stoi["<end>"])
+    out = [source[j] for j in copied[0].tolist()]
+    figures["headline example copied"] = float(out[:5] == ["quito", "union", "sold", "stadium", "<end>"])
     return figures
 
 
@@ -86,11 +93,35 @@ class Claim:
         return f"11 {self.figure} {self.op} {self.bound:g}"
 
 
-CLAIMS = []
-"""The bounds notebook 11 asserts, each on every seed."""
+CLAIMS = [
+    Claim("sentiment accuracy, heldout=none", ">", 0.75),
+    Claim("sentiment accuracy, heldout=template", ">", 0.75),
+    Claim("sentiment accuracy, unseen templates, no prefixes", "<", 0.83),
+    Claim("share on not + adjective / uniform", ">", 1.5),
+    Claim("lowest entity F1, heldout=none", ">", 0.99),
+    Claim("mean entity F1, heldout=template", "<", 0.3),
+    Claim("QA exact match, heldout=none", ">=", 1.0),
+    Claim("headline exact match, heldout=none", ">", 0.98),
+    Claim("headline exact match, heldout=words", ">", 0.98),
+    Claim("copy attention on the emitted word, heldout=none", ">", 0.9),
+    Claim("copy attention on the emitted word, heldout=words", ">", 0.9),
+    Claim("headline example copied", ">=", 1.0),
+]
+"""The bounds notebook 11 asserts, each on every seed (the no-prefix bound backs its prose:
+without filler prefixes every seed scores below the worst seed with them)."""
 
-SEED_CLAIMS = []
-"""Claims about the spread over the five seeds: (figure, what the min or the max must satisfy)."""
+SPREAD = {
+    "accuracy, never-negated adjectives negated": 0.3,
+    "share on the but-clause": 0.3,
+    "QA exact match, heldout=roles": 0.3,
+}
+"""Figures the notebook calls not reliable across seeds: max - min over the seeds exceeds this."""
+
+
+@pytest.mark.parametrize("figure", SPREAD)
+def test_not_reliable_across_seeds(figure):
+    values = [measure(s)[figure] for s in SEEDS]
+    assert max(values) - min(values) > SPREAD[figure], f"{figure}: {values}"
 
 
 @pytest.mark.parametrize("seed", SEEDS)
