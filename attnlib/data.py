@@ -235,27 +235,33 @@ def load_dates(split="train"):
 
 
 def load_sentiment(split="train"):
-    """Sentences with negation and contrast and their labels (data/gen_text.py)."""
+    """Sentences {"text", "label" (1 pos, 0 neg), "kind" (plain/negated/contrast), "focus"
+    (the deciding word positions), "template", "heldout"} (data/gen_text.py)."""
     return read_split("sentiment", split)
 
 
 def load_entities(split="train"):
-    """Sentences with a tag per word: people, organisations, places, dates (data/gen_text.py)."""
+    """Sentences {"text", "tags" (O/PER/ORG/LOC/DATE, one per word), "template", "heldout"}
+    (data/gen_text.py)."""
     return read_split("entities", split)
 
 
 def load_qa(split="train"):
-    """Passages, questions and answer spans in the passage (data/gen_text.py)."""
+    """{"question", "passage", "answer" ([start, end) word positions in the passage),
+    "answer_text", "template", "heldout"} (data/gen_text.py)."""
     return read_split("qa", split)
 
 
 def load_headlines(split="train"):
-    """Sentences and the headlines copied from them (data/gen_text.py)."""
+    """{"source", "headline", "copy" (source position of each headline word; both end in
+    <end>), "template", "heldout"} (data/gen_text.py)."""
     return read_split("headlines", split)
 
 
 def load_documents(split="train"):
-    """Documents of sentences where one sentence decides the label (data/gen_documents.py)."""
+    """Cinema reviews {"sentences", "label", "decisive", "filler"}: label is the film
+    sentence's sentiment (1 positive, 0 negative), decisive its index, filler "neutral" or
+    "distracting" (data/gen_documents.py)."""
     return read_split("documents", split)
 
 
