@@ -7,11 +7,11 @@ GPU peaks), memory (peak memory), report (the sweep's tables, plots and environm
 analysis (entropy and friends), validate, viz (heatmaps), widgets (live explorers), data
 (embeddings and toy tasks), models and train (tiny models and their training loop),
 recurrent (RNN encoder-decoders with Bahdanau and Luong attention), seq2seq (a transformer
-encoder-decoder), textapps (text applications), graphs (graph attention), hierarchical
-(word- then sentence-level attention), flash_triton (a FlashAttention kernel in Triton;
-triton is imported only when it is used), exercises (one check module per notebook).
-Importing it changes no global setting: call attnlib.viz.use_style() to give your own
-matplotlib figures the series' look.
+encoder-decoder), textapps (text applications), graphs (graph attention), agents (an agent
+attending over entities), hierarchical (word- then sentence-level attention), flash_triton
+(a FlashAttention kernel in Triton; triton is imported only when it is used), exercises (one
+check module per notebook). Importing it changes no global setting: call
+attnlib.viz.use_style() to give your own matplotlib figures the series' look.
 """
 
 import sys
@@ -26,6 +26,7 @@ if sys.version_info < PYTHON_FLOOR:
     )
 
 from . import (  # noqa: E402  (after the version check, on purpose)
+    agents,
     analysis,
     bench,
     blocks,
@@ -58,9 +59,9 @@ from .multihead import MultiHeadAttention  # noqa: E402
 __version__ = "0.1.0"
 
 __all__ = [
-    "MultiHeadAttention", "analysis", "bench", "blocks", "core", "data", "efficient",
-    "exercises", "flash_triton", "flops", "graphs", "hierarchical", "masked_softmax",
-    "masks", "memory", "models", "multihead", "positional", "recurrent", "report",
-    "scaled_dot_product_attention", "seq2seq", "textapps", "timing", "train", "validate",
-    "viz", "widgets",
+    "MultiHeadAttention", "agents", "analysis", "bench", "blocks", "core", "data",
+    "efficient", "exercises", "flash_triton", "flops", "graphs", "hierarchical",
+    "masked_softmax", "masks", "memory", "models", "multihead", "positional", "recurrent",
+    "report", "scaled_dot_product_attention", "seq2seq", "textapps", "timing", "train",
+    "validate", "viz", "widgets",
 ]
