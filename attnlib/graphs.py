@@ -258,45 +258,69 @@ def layout(adj, seed=0):
     return torch.tensor([list(spots[i]) for i in range(adj.shape[0])], dtype=torch.float32)
 
 
-def attention_figure(adj, weights, node, labels, positions, *, title, class_names=None):
-    """A Figure of the graph with the attention of `node` drawn on the edges into it.
+class AttentionPicture:
+    """The graph drawn once; `show(weights, node, title)` puts one node's attention on it.
 
-    weights (N, N): weights[i, j] is what node i gives node j. Every edge is a thin grey
-    line; an edge into `node` gets width and colour by its weight. Nodes are coloured by
-    label; `node` is ringed.
+    weights (N, N): weights[i, j] is what node i gives node j. Every link is a thin grey
+    line and nodes are coloured by label; the links into `node` get width and colour by
+    their weight, `node` is ringed and it and its neighbours are numbered. show() returns
+    an attnlib.widgets.Backdrop: an explorer repaints only what changed; `.fig` is the
+    whole Figure.
     """
-    from matplotlib.collections import LineCollection
-    from matplotlib.colors import Normalize
-    from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(6.4, 4.6))
-    ax = fig.add_subplot()
-    p = positions.numpy()
-    pairs = [(i, j) for i, j in adj.nonzero().tolist() if i < j]
-    ax.add_collection(LineCollection([(p[i], p[j]) for i, j in pairs], colors="0.85",
-                                     linewidths=0.8, zorder=1))
-    neighbours = [j for j in adj[node].nonzero().flatten().tolist() if j != node]
-    w = weights[node, neighbours]
-    lines = LineCollection([(p[node], p[j]) for j in neighbours], cmap="viridis",
-                           norm=Normalize(0, 1),
-                           linewidths=(1 + 12 * w).tolist(), zorder=2)
-    lines.set_array(w.numpy())
-    ax.add_collection(lines)
-    fig.colorbar(lines, ax=ax, label=f"weight node {node} gives the neighbour")
-    names = class_names or [str(c) for c in range(int(labels.max()) + 1)]
-    for c, colour in zip(range(len(names)), ("#e07b39", "#3a7dbf", "#59a14f", "#b07aa1")):
-        keep = (labels == c).numpy()
-        ax.scatter(p[keep, 0], p[keep, 1], s=90, c=colour, edgecolors="white", zorder=3,
-                   label=names[c])
-    ax.scatter(*p[node], s=320, facecolors="none", edgecolors="black", linewidths=2, zorder=4)
-    for i in [node] + neighbours:  # the numbers of the nodes that matter here
-        ax.annotate(str(i), p[i], xytext=(6, 6), textcoords="offset points", fontsize=8, zorder=5)
-    self_weight = weights[node, node].item()
-    ax.set_title(f"{title}: node {node} (self weight {self_weight:.2f})", loc="left", fontsize=10)
-    ax.set_xlabel("spring layout: only the links carry meaning")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    fig.legend(loc="upper right", fontsize=8, ncol=len(names), frameon=False)
-    fig.subplots_adjust(top=0.86)
-    ax.autoscale_view()
-    return fig
+    def __init__(self, adj, labels, positions, class_names=None):
+        from matplotlib.collections import LineCollection
+        from matplotlib.colors import Normalize
+        from matplotlib.figure import Figure
+
+        from .widgets import Backdrop
+
+        self.adj, self.p = adj, positions.numpy()
+        fig = Figure(figsize=(6.4, 4.6))
+        ax = fig.add_subplot()
+        p = self.p
+        pairs = [(i, j) for i, j in adj.nonzero().tolist() if i < j]
+        ax.add_collection(LineCollection([(p[i], p[j]) for i, j in pairs], colors="0.85",
+                                         linewidths=0.8, zorder=1))
+        self.lines = LineCollection([], cmap="viridis", norm=Normalize(0, 1), zorder=2)
+        ax.add_collection(self.lines)
+        fig.colorbar(self.lines, ax=ax, label="weight the ringed node gives a neighbour")
+        names = class_names or [str(c) for c in range(int(labels.max()) + 1)]
+        for c, colour in zip(range(len(names)), ("#e07b39", "#3a7dbf", "#59a14f", "#b07aa1")):
+            keep = (labels == c).numpy()
+            ax.scatter(p[keep, 0], p[keep, 1], s=90, c=colour, edgecolors="white", zorder=3,
+                       label=names[c])
+        self.ring = ax.scatter([p[0, 0]], [p[0, 1]], s=320, facecolors="none",
+                               edgecolors="black", linewidths=2, zorder=4)
+        self.numbers = [ax.annotate(str(i), p[i], xytext=(6, 6), textcoords="offset points",
+                                    fontsize=8, zorder=5) for i in range(len(p))]
+        ax.set_xlabel("spring layout: only the links carry meaning")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        fig.legend(loc="upper right", fontsize=8, ncol=len(names), frameon=False)
+        fig.subplots_adjust(top=0.86)
+        self.title = ax.set_title(" ", loc="left", fontsize=10)
+        self.fig = fig
+        self.backdrop = Backdrop(fig, [self.lines, self.ring, self.title, *self.numbers])
+
+    def show(self, weights, node, *, title):
+        p = self.p
+        neighbours = [j for j in self.adj[node].nonzero().flatten().tolist() if j != node]
+        w = weights[node, neighbours]
+        self.lines.set_segments([(p[node], p[j]) for j in neighbours])
+        self.lines.set_linewidths((1 + 12 * w).tolist())
+        self.lines.set_array(w.numpy())
+        self.ring.set_offsets([p[node]])
+        shown = {node, *neighbours}
+        for i, number in enumerate(self.numbers):
+            number.set_visible(i in shown)
+        self.title.set_text(f"{title}: node {node} (self weight {weights[node, node]:.2f})")
+        return self.backdrop
+
+
+def attention_figure(adj, weights, node, labels, positions, *, title, class_names=None):
+    """A Figure of the graph with the attention of `node` on the links into it (see
+    AttentionPicture, which an explorer should keep and reuse)."""
+    picture = AttentionPicture(adj, labels, positions, class_names)
+    picture.show(weights, node, title=title)
+    return picture.fig

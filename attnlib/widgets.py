@@ -266,11 +266,44 @@ def _png(canvas):
 # ------------------------------------------------------------------ the explorer
 
 
+class Backdrop:
+    """A figure whose fixed parts are rendered once, for explorers that draw their own
+    pictures (a graph, a grid world) rather than heatmaps.
+
+    `moving` lists the artists that change between redraws (they must already be in the
+    figure). A draw function updates them and returns the Backdrop; the explorer then
+    paints only those artists over the saved pixels of everything else ("blitting"),
+    instead of rendering the whole figure again. The figure itself stays complete, so it
+    can still be saved or shown whole.
+    """
+
+    def __init__(self, fig, moving):
+        self.fig, self.moving = fig, list(moving)
+        self.canvas, self.background, self.dpi = None, None, None
+
+    def render(self, dpi=DPI):
+        """PNG bytes of the figure with the moving artists as they are now."""
+        if self.dpi != dpi:  # first use, or another presenter scale: save the background
+            self.fig.set_dpi(dpi)
+            self.canvas = FigureCanvasAgg(self.fig)
+            for artist in self.moving:
+                artist.set_animated(True)  # a full draw skips animated artists
+            self.canvas.draw()
+            self.background = self.canvas.copy_from_bbox(self.fig.bbox)
+            for artist in self.moving:
+                artist.set_animated(False)
+            self.dpi = dpi
+        self.canvas.restore_region(self.background)
+        for artist in self.moving:
+            self.fig.draw_artist(artist)
+        return _png(self.canvas)
+
+
 class Explorer:
     """Controls plus one figure; `draw(**values)` makes the figure from the control values.
 
-    draw returns (Panels or matplotlib Figure, readout HTML). `adjust(name, controls)`, if
-    given, runs before a redraw when control `name` changed, to update dependent controls
+    draw returns (Panels, Backdrop or matplotlib Figure, readout HTML). `adjust(name,
+    controls)`, if given, runs before a redraw when control `name` changed, to update dependent controls
     (e.g. a range); its own changes do not trigger further redraws. A draw that raises
     shows the error in the readout and keeps the last picture (the first draw raises).
     remember=K keeps the pictures of the last K control settings, for explorers whose
@@ -362,6 +395,8 @@ class Explorer:
                     result, readout = self._draw(**self.values())
                 if isinstance(result, Panels):
                     figure, png = self._render(result)
+                elif isinstance(result, Backdrop):
+                    figure, png = result.fig, result.render(self.dpi)
                 else:
                     figure, png = result, viz.to_png(result, dpi=self.dpi)
                 if self._remember:

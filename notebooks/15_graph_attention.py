@@ -294,6 +294,7 @@ import ipywidgets as W
 from attnlib.widgets import Explorer, show
 
 positions = graphs.layout(karate)
+picture = graphs.AttentionPicture(karate, clubs, positions, class_names=("Mr. Hi", "Officer"))
 karate_weights = {name: model(features, karate)[1] for name, model in
                   (("GAT", gat), ("uniform", uniform))}
 
@@ -301,11 +302,9 @@ karate_weights = {name: model(features, karate)[1] for name, model in
 def draw_karate(model, layer, head, node):
     w = karate_weights[model][layer - 1][head if layer == 1 else 0]  # (N, N)
     title = f"{model}, layer {layer}" + (f", head {head}" if layer == 1 else "")
-    fig = graphs.attention_figure(karate, w, node, clubs, positions, title=title,
-                                  class_names=("Mr. Hi", "Officer"))
     top = w[node].topk(3)
     readout = ", ".join(f"{j}: {v:.2f}" for v, j in zip(top.values.tolist(), top.indices.tolist()))
-    return fig, f"node {node} attends most to {readout}"
+    return picture.show(w, node, title=title), f"node {node} attends most to {readout}"
 
 
 def head_only_in_layer_1(name, controls):
@@ -317,7 +316,7 @@ graph_explorer = Explorer("graph", {
     "layer": W.Dropdown(options=(1, 2), value=1, description="layer"),
     "head": W.IntSlider(value=0, min=0, max=3, description="head", continuous_update=False),
     "node": W.IntSlider(value=0, min=0, max=33, description="node", continuous_update=False),
-}, draw_karate, adjust=head_only_in_layer_1, remember=64)
+}, draw_karate, adjust=head_only_in_layer_1)
 graph_explorer
 
 # %% [markdown] slideshow={"slide_type": "slide"}

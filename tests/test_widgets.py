@@ -493,3 +493,29 @@ def test_presenter_scale_from_environment(monkeypatch):
         assert widgets._scale_from_environment() == expected
     with pytest.raises(ValueError, match="scale"):
         widgets.presenter(True, scale=0.5)
+
+
+def test_backdrop_paints_the_same_pixels_as_a_full_render_and_keeps_the_figure_whole():
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(3, 2))
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [0, 1], color="0.8")
+    (moving,) = ax.plot([0, 1], [1, 0], color="red", zorder=5)
+    title = ax.set_title("first")
+    backdrop = widgets.Backdrop(fig, [moving, title])
+
+    def pixels(png):
+        return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+    for y, text in (((1, 0), "first"), ((0.5, 0.2), "second")):
+        moving.set_ydata(y)
+        title.set_text(text)
+        fast = pixels(backdrop.render(dpi=72))
+        assert np.abs(fast.astype(int) - pixels(viz.to_png(fig, dpi=72)).astype(int)).max() <= 2
+    assert not moving.get_animated() and not title.get_animated()  # still drawn by savefig
+
+    explorer = widgets.Explorer("backdrop", {"y": W.FloatSlider(value=0.0, min=0, max=1)},
+                                lambda y: (moving.set_ydata((y, y)) or backdrop, f"y = {y}"))
+    explorer.set(y=0.5)
+    assert explorer.error is None and explorer.figure is fig and explorer.png
