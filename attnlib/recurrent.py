@@ -11,7 +11,8 @@ A score module rates every key for one query (B, D_q) -> scores (B, N_k): Additi
 (Bahdanau), and Luong's DotScore, GeneralScore, ConcatScore. `attend` turns scores into
 weights (padded keys get exactly 0, a row with no real key gets zeros, never NaN) and a
 context. The tasks of notebook 09 (date translation, string reversal), the loss, greedy
-decoding, accuracy by input length and the alignment score live here too.
+decoding, accuracy by input length, the alignment score and the notebook's checkpoints
+(save_checkpoints, load_checkpoint) live here too.
 Key masks follow attnlib's convention: True = a real token that may be attended.
 """
 
@@ -174,25 +175,30 @@ class Encoder(nn.Module):
 
 
 class PlainDecoder(nn.Module):
-    """No attention: s_0 = tanh(W_b summary), s_t = GRU(embed(y_{t-1}), s_{t-1}), logits = W_o s_t."""
+    """No attention (Cho et al., 2014): the summary c is the decoder's only view of the input,
+    given at every step: s_0 = tanh(W_b c), s_t = GRU([embed(y_{t-1}); c], s_{t-1}),
+    logits = W_o [s_t; c]."""
 
     def __init__(self, vocab, embed_dim, dim):
         super().__init__()
         self.embed = nn.Embedding(vocab, embed_dim, padding_idx=PAD)
         self.bridge = nn.Linear(dim, dim)
-        self.gru = nn.GRU(embed_dim, dim, batch_first=True)
-        self.out = nn.Linear(dim, vocab)
+        self.gru = nn.GRU(embed_dim + dim, dim, batch_first=True)
+        self.out = nn.Linear(2 * dim, vocab)
 
     def start(self, summary, keys):
-        return torch.tanh(self.bridge(summary))  # (B, D)
+        return torch.tanh(self.bridge(summary)), summary  # (s_0 (B, D), c (B, D))
 
     def forward(self, tgt_in, summary, keys, key_mask):
-        s, _ = self.gru(self.embed(tgt_in), self.start(summary, keys)[None])  # (B, T, D)
-        return self.out(s), None
+        s0, c = self.start(summary, keys)
+        c = c[:, None].expand(-1, tgt_in.shape[1], -1)  # (B, T, D): the same c at every step
+        s, _ = self.gru(torch.cat([self.embed(tgt_in), c], dim=-1), s0[None])  # (B, T, D)
+        return self.out(torch.cat([s, c], dim=-1)), None
 
     def step(self, y_prev, state, keys, key_mask):
-        s, _ = self.gru(self.embed(y_prev)[:, None], state[None])  # (B, 1, D)
-        return self.out(s[:, 0]), s[:, 0], None
+        s, c = state
+        s, _ = self.gru(torch.cat([self.embed(y_prev), c], dim=-1)[:, None], s[None])  # (B, 1, D)
+        return self.out(torch.cat([s[:, 0], c], dim=-1)), (s[:, 0], c), None
 
 
 class BahdanauDecoder(nn.Module):
@@ -382,11 +388,12 @@ class Dates:
         return self.vocab.encode(texts)
 
 
-def train_dates(kind="bahdanau", steps=300, batch=64, lr=1e-2, seed=0, progress=True, dates=None):
+def train_dates(kind="bahdanau", steps=300, batch=64, lr=1e-2, seed=0, progress=True,
+                hidden=32, dates=None):
     """A Seq2Seq of `kind` trained on the date pairs; returns (model, losses, dates)."""
     dates = dates or Dates()
     torch.manual_seed(seed)
-    model = make_model(kind, len(dates.vocab), len(dates.vocab))
+    model = make_model(kind, len(dates.vocab), len(dates.vocab), hidden=hidden)
     model, losses = fit(model, lambda g: dates.batch(batch, g), seq2seq_loss, steps, lr, seed,
                         progress, clip=1.0)
     return model, losses, dates
@@ -462,3 +469,68 @@ def accuracy_by_length(right, lengths, edges):
         inside = (lengths >= lo) & (lengths < hi)
         out.append(right[inside].float().mean().item() if inside.any() else float("nan"))
     return out
+
+
+# ---------------------------------------------------------------- checkpoints of notebook 09
+# Training all four models takes longer than a notebook's budget on a 2-core CPU, so the
+# notebook loads them from data/checkpoints/09_<name>.safetensors.
+#     python -c "from attnlib import recurrent; recurrent.save_checkpoints()"
+# retrains them (seed 0) and rewrites the files; tests/test_learned_claims_09.py retrains
+# them on five seeds and checks that seed 0 gives the files back.
+
+CHECKPOINTS = {
+    "dates_none": ("dates", "none"),
+    "dates_bahdanau": ("dates", "bahdanau"),
+    "dates_general": ("dates", "general"),
+    "reverse_none": ("reverse", "none"),
+    "reverse_bahdanau": ("reverse", "bahdanau"),
+}
+"""Checkpoint name -> (task, model kind), each trained with its task's default budget."""
+
+
+def checkpoint_path(name):
+    from .data import data_dir
+
+    return data_dir() / "checkpoints" / f"09_{name}.safetensors"
+
+
+def train_checkpoint(name, seed=0, progress=True, dates=None):
+    """The model of checkpoint `name`, trained from scratch with `seed`."""
+    validate.one_of("name", name, tuple(CHECKPOINTS))
+    task, kind = CHECKPOINTS[name]
+    if task == "dates":
+        return train_dates(kind, seed=seed, progress=progress, dates=dates)[0]
+    return train_reverser(kind, seed=seed, progress=progress)[0]
+
+
+def save_checkpoints(names=tuple(CHECKPOINTS), seed=0):
+    """Retrain checkpoints (by default all) and write their files (weights and how they were made)."""
+    from safetensors.torch import save_file
+
+    dates = Dates()
+    for name in names:
+        task, kind = CHECKPOINTS[name]
+        model = train_checkpoint(name, seed, progress=True, dates=dates)
+        path = checkpoint_path(name)
+        path.parent.mkdir(exist_ok=True)
+        vocab = len(dates.vocab) if task == "dates" else REVERSE_VOCAB
+        save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path),
+                  metadata={"task": task, "kind": kind, "seed": str(seed), "vocab": str(vocab)})
+        print(f"wrote {path}")
+
+
+def load_checkpoint(name):
+    """The trained model of checkpoint `name` (eval mode), as save_checkpoints wrote it."""
+    from safetensors import safe_open
+
+    validate.one_of("name", name, tuple(CHECKPOINTS))
+    path = checkpoint_path(name)
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: run recurrent.save_checkpoints()")
+    with safe_open(str(path), framework="pt") as f:
+        meta = f.metadata()
+        state = {k: f.get_tensor(k) for k in f.keys()}
+    vocab = int(meta["vocab"])
+    model = make_model(meta["kind"], vocab, vocab)
+    model.load_state_dict(state)  # strict: every name and shape must match
+    return model.eval()

@@ -259,3 +259,22 @@ def test_bad_ids_and_lengths():
         model(src, lengths, tgt[:2])
     with pytest.raises(ValueError, match="kind must be one of"):
         R.make_model("luong", 13, 13)
+
+
+# ---------------------------------------------------------------- checkpoints
+
+
+@pytest.mark.parametrize("name", R.CHECKPOINTS)
+def test_checkpoints_load(name):
+    model = R.load_checkpoint(name)
+    task, kind = R.CHECKPOINTS[name]
+    assert not model.training
+    assert isinstance(model.decoder, R.PlainDecoder if kind == "none" else
+                      R.BahdanauDecoder if kind == "bahdanau" else R.LuongDecoder)
+    vocab = len(R.Dates().vocab) if task == "dates" else R.REVERSE_VOCAB
+    assert model.decoder.out.out_features == vocab
+
+
+def test_unknown_checkpoint_names_the_choices():
+    with pytest.raises(ValueError, match="name must be one of 'dates_none'"):
+        R.load_checkpoint("dates_luong")
