@@ -65,8 +65,9 @@ nb:  ## one notebook: make nb NB=05 rebuilds notebooks/05_*.ipynb from its .py, 
 timings:  ## seconds per notebook, executed as CI does
 	$(BIN)/python scripts/time_notebooks.py $(NOTEBOOKS)
 
-latency:  ## control change -> finished redraw, per explorer
+latency:  ## control change -> finished redraw, per explorer (library explorers, then every notebook's)
 	$(BIN)/python scripts/latency.py
+	$(BIN)/python scripts/notebook_latency.py
 
 bench:
 	$(BIN)/python scripts/bench.py
