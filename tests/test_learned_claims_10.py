@@ -1,0 +1,103 @@
+"""Every claim notebook 10 makes about its trained date translator holds on every seed.
+
+measure_10(seed) retrains the model as the notebook does (seq2seq.train_translator, 400
+steps) with another seed and returns the figures the claims are about; CLAIMS gives the
+bound the notebook asserts for each. Each (seed) is trained once and shared.
+Print min / median / max per figure over seeds 0-4 (or more):
+
+    .venv/bin/python tests/test_learned_claims_10.py [--seeds 5]
+"""
+
+import argparse
+import statistics
+import sys
+from functools import cache
+from pathlib import Path
+
+import pytest
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from test_learned_claims import Claim  # noqa: E402
+
+from attnlib import seq2seq  # noqa: E402
+from attnlib.data import load_dates  # noqa: E402
+
+SEEDS = range(5)
+"""The seeds every claim is retrained on (the notebook uses seed 0)."""
+
+EXAMPLES = (4, 18, 43, 11, 50)
+"""The held-out pairs the notebook translates and asserts right (five formats)."""
+
+TRAINING = dict(steps=400, batch=64, lr=5e-3)
+"""As the notebook trains (with seed=0)."""
+
+pytestmark = pytest.mark.slow
+
+
+@torch.no_grad()
+def measure_10(seed):
+    model, vocab, _ = seq2seq.train_translator(seed=seed, progress=False, **TRAINING)
+    untrained, _, _ = seq2seq.train_translator(steps=0, seed=seed, progress=False)
+    pairs = load_dates("test")
+    test = seq2seq.encode_pairs(pairs, vocab)
+    greedy = seq2seq.greedy_decode(model, test["src"], test["src_key_mask"])  # (1000, 11)
+    forced = model(test["src"], seq2seq.shift_right(greedy), test["src_key_mask"]).argmax(-1)
+    tf_pred = model(test["src"], seq2seq.shift_right(test["tgt"]), test["src_key_mask"]).argmax(-1)
+    all_right = (tf_pred == test["tgt"]).all(1)
+    examples = [pairs[i] for i in EXAMPLES]
+    outputs = seq2seq.translate(model, vocab, [p["src"] for p in examples])
+    return {
+        "exact match": seq2seq.exact_match(model, vocab, pairs),
+        "teacher-forced accuracy": seq2seq.teacher_forced_accuracy(model, test),
+        "five examples right": float(outputs == [p["tgt"] for p in examples]),
+        "greedy = teacher forcing on its output": float(torch.equal(forced, greedy)),
+        "exact = no teacher-forced error": float(torch.equal(all_right, (greedy == test["tgt"]).all(1))),
+        "best head alignment": seq2seq.alignment_scores(model, test, pairs).max().item(),
+        "untrained best head alignment": seq2seq.alignment_scores(untrained, test, pairs).max().item(),
+    }
+
+
+CLAIMS = [
+    Claim("10", "exact match", ">=", 0.98),
+    Claim("10", "five examples right", ">=", 1.0),
+    Claim("10", "greedy = teacher forcing on its output", ">=", 1.0),
+    Claim("10", "exact = no teacher-forced error", ">=", 1.0),
+    Claim("10", "best head alignment", ">", 0.8),
+    Claim("10", "untrained best head alignment", "<", 0.5),
+]
+"""Notebook 10's claims about the trained translator, with the bounds it asserts."""
+
+REPORTED = ["teacher-forced accuracy"]
+"""Figures the notebook prints (in ignored cells) but asserts nothing about."""
+
+
+@cache
+def measured(seed):
+    return measure_10(seed)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("claim", CLAIMS, ids=str)
+def test_learned_claim_10_holds_on_every_seed(claim, seed):
+    value = measured(seed)[claim.figure]
+    assert claim.holds(value), f"seed {seed}: {claim.figure} = {value:.4f}, claimed {claim.op} {claim.bound}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description="min / median / max of notebook 10's figures")
+    parser.add_argument("--seeds", type=int, default=len(SEEDS), help="seeds 0..N-1")
+    seeds = range(parser.parse_args().seeds)
+    print(f"seeds 0-{seeds[-1]}")
+    print(f"{'claim':<58} {'min':>8} {'median':>8} {'max':>8}  all hold")
+    rows = [(str(c), c.figure, c) for c in CLAIMS] + [(f"10 {f} (reported)", f, None) for f in REPORTED]
+    for name, figure, claim in rows:
+        values = [measured(s)[figure] for s in seeds]
+        ok = "" if claim is None else ("yes" if all(claim.holds(v) for v in values) else "NO")
+        print(f"{name:<58} {min(values):8.4f} {statistics.median(values):8.4f} {max(values):8.4f}  {ok}")
+        print("   per seed:", " ".join(f"{v:.4f}" for v in values))
+
+
+if __name__ == "__main__":
+    main()
