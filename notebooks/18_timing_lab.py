@@ -67,7 +67,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from attnlib import bench, timing, viz
+from attnlib import bench, report, timing, viz
 from attnlib import efficient as E
 
 BIG = os.environ.get("ATTN_BIG", "0") == "1"
@@ -292,7 +292,10 @@ print(f"{len(agree)} exact implementations agree on {timing.describe_device(devi
 
 # %% [markdown] slideshow={"slide_type": "-"}
 # Now the sweep (one batch, 2 heads, $D = 64$, float32). The table is the same one
-# `scripts/bench.py` writes to `results/<device>/results.md`.
+# `scripts/bench.py` writes to `results/<device>/results.md`: each row has the median, the
+# interquartile range (`iqr_ms`) and the number of readings. The plots after it are the
+# ones `scripts/bench.py` saves (`attnlib.report.plot_sweep`): one panel per dtype and
+# $D$, attnlib's implementations in solid lines, PyTorch's dashed.
 
 # %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 from IPython.display import Markdown, display
@@ -311,14 +314,12 @@ def series(key):
             for n in names if all(any(r["impl"] == n and r["N"] == s for r in ok_rows) for s in SIZES)}
 
 
-viz.line_plot(SIZES, series("median_ms"), title=f"Time per call ({timing.describe_device(device)})",
-              xlabel="sequence length N", ylabel="median time (ms)", logx=True, logy=True,
-              size=(7.5, 4.8))
+report.plot_sweep(rows, "median_ms", "median time per call (ms)",
+                  f"Time per call ({timing.describe_device(device)})")
 
 # %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
-viz.line_plot(SIZES, series("peak_mb"), title=f"Peak memory ({timing.describe_device(device)})",
-              xlabel="sequence length N", ylabel="peak memory (MB)", logx=True, logy=True,
-              size=(7.5, 4.8))
+report.plot_sweep(rows, "peak_mb", "peak memory (MB)",
+                  f"Peak memory ({timing.describe_device(device)})")
 
 # %% [markdown] slideshow={"slide_type": "-"}
 # Read the plots with care: with the small default sizes, fixed per-call overheads
