@@ -8,7 +8,8 @@ analysis (entropy and friends), validate, viz (heatmaps), widgets (live explorer
 (embeddings and toy tasks), models and train (tiny models and their training loop),
 recurrent (RNN encoder-decoders with Bahdanau and Luong attention), seq2seq (a transformer
 encoder-decoder), textapps (text applications), graphs (graph attention), agents (an agent
-attending over entities), hierarchical (word- then sentence-level attention), flash_triton
+attending over entities), multimodal (a question attending over image patches),
+hierarchical (word- then sentence-level attention), flash_triton
 (a FlashAttention kernel in Triton; triton is imported only when it is used), exercises (one
 check module per notebook). Importing it changes no global setting: call
 attnlib.viz.use_style() to give your own matplotlib figures the series' look.
@@ -42,6 +43,7 @@ from . import (  # noqa: E402  (after the version check, on purpose)
     memory,
     models,
     multihead,
+    multimodal,
     positional,
     recurrent,
     report,
@@ -61,7 +63,8 @@ __version__ = "0.1.0"
 __all__ = [
     "MultiHeadAttention", "agents", "analysis", "bench", "blocks", "core", "data",
     "efficient", "exercises", "flash_triton", "flops", "graphs", "hierarchical",
-    "masked_softmax", "masks", "memory", "models", "multihead", "positional", "recurrent",
+    "masked_softmax", "masks", "memory", "models", "multihead", "multimodal", "positional",
+    "recurrent",
     "report", "scaled_dot_product_attention", "seq2seq", "textapps", "timing", "train",
     "validate", "viz", "widgets",
 ]
