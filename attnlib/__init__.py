@@ -9,7 +9,8 @@ analysis (entropy and friends), validate, viz (heatmaps), widgets (live explorer
 recurrent (RNN encoder-decoders with Bahdanau and Luong attention), seq2seq (a transformer
 encoder-decoder), textapps (text applications), graphs (graph attention), agents (an agent
 attending over entities), multimodal (a question attending over image patches),
-hierarchical (word- then sentence-level attention), flash_triton
+hierarchical (word- then sentence-level attention), vision (attention over images: a
+conv feature map, patches, a tiny ViT), flash_triton
 (a FlashAttention kernel in Triton; triton is imported only when it is used), exercises (one
 check module per notebook). Importing it changes no global setting: call
 attnlib.viz.use_style() to give your own matplotlib figures the series' look.
@@ -52,6 +53,7 @@ from . import (  # noqa: E402  (after the version check, on purpose)
     timing,
     train,
     validate,
+    vision,
     viz,
     widgets,
 )
@@ -66,5 +68,5 @@ __all__ = [
     "masked_softmax", "masks", "memory", "models", "multihead", "multimodal", "positional",
     "recurrent",
     "report", "scaled_dot_product_attention", "seq2seq", "textapps", "timing", "train",
-    "validate", "viz", "widgets",
+    "validate", "vision", "viz", "widgets",
 ]
