@@ -130,6 +130,17 @@ def _nvidia_driver():
     return done.stdout.strip().splitlines()[0] if done.returncode == 0 and done.stdout.strip() else None
 
 
+def _cpu_name():
+    """The CPU's model name (Linux: /proc/cpuinfo), else what platform knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def environment(device="cpu"):
     """What the numbers ran on: a dict of name -> text (torch, CUDA, driver, device, threads)."""
     device = torch.device(device)
@@ -138,7 +149,7 @@ def environment(device="cpu"):
         "python": sys.version.split()[0],
         "torch": torch.__version__,
         "platform": platform.platform(),
-        "cpu": platform.processor() or platform.machine(),
+        "cpu": _cpu_name(),
         "torch threads": str(torch.get_num_threads()),
     }
     if device.type == "cuda":

@@ -93,14 +93,17 @@ def main(argv=None):
         heads=args.heads or preset["heads"],
         min_run_time=preset["min_run_time"],
         measure_memory=not args.no_memory,
-        progress=lambda r: print(f"  {r['impl']:>16} N={r['N']:<6} D={r['D']:<4} {r['status']}",
+        progress=lambda r: print(f"  {r['impl']:>16} N={r['N']:<6} D={r['D']:<4} {r['status']} "
+                                 f"{report._fmt(r['median_ms'])} ms (IQR {report._fmt(r['iqr_ms'])})",
                                  file=sys.stderr),
     )
     env = report.environment(device)
     env["load average (1 min) before, after"] = f"{load_before}, {_load()}"
     env["command"] = "python scripts/bench.py " + " ".join(argv if argv is not None else sys.argv[1:])
     env["seconds"] = f"{time.perf_counter() - start:.0f}"
-    folder = bench.write_results(rows, args.out, env=env, note=args.note)
+    note = (args.note + "\n\n" if args.note else "") + (
+        "Regenerate with one line: `make bench` (a CPU; this preset) or `make gpu-check` (a GPU).")
+    folder = bench.write_results(rows, args.out, env=env, note=note)
     print(bench.markdown_table(rows))
     print(f"\nwrote {folder} in {time.perf_counter() - start:.1f} s", file=sys.stderr)
     return 0
