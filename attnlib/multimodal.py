@@ -46,7 +46,7 @@ def _draw(batch, generator):
     return shapes, colours, cells, asked
 
 
-def _held_out(shapes, colours, cells):
+def held_out_objects(shapes, colours, cells):
     """(B, K) bool: which objects are held out (a HELD_OUT shape and colour at its patch)."""
     held = torch.tensor([[SHAPES.index(s), COLOURS.index(c), p] for s, c, p in HELD_OUT])
     match = ((shapes[..., None] == held[:, 0]) & (colours[..., None] == held[:, 1])
@@ -63,7 +63,7 @@ def scenes(batch, held_out=False, generator=None):
     parts, have = [], 0
     while have < batch:
         s, c, cells, asked = _draw((40 if held_out else 2) * batch + 8, generator)
-        bad = _held_out(s, c, cells)
+        bad = held_out_objects(s, c, cells)
         rows = torch.arange(len(s))
         keep = bad[rows, asked] if held_out else ~bad.any(-1)
         parts.append([t[keep] for t in (s, c, cells, asked)])
