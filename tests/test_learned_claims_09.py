@@ -82,18 +82,19 @@ class Claim:
 CLAIMS = [
     Claim("dates, Bahdanau: exactly right", ">", 0.9),
     Claim("dates, Bahdanau: year aligned", ">", 0.99),
-    Claim("dates, Bahdanau: month aligned", ">", 0.8),
-    Claim("dates, Bahdanau: day aligned", ">", 0.8),
-    Claim("dates, no attention: exactly right", "<", 0.8),
-    Claim("dates, no attention: inputs 26+ minus inputs < 14", ">=", 0.0),
+    Claim("dates, Bahdanau: month aligned", ">", 0.85),
+    Claim("dates, Bahdanau: day aligned", ">", 0.85),
+    Claim("dates, no attention: exactly right", "<", 0.6),
+    Claim("dates, no attention: inputs 26+ minus inputs < 14", ">", 0.0),
     Claim("reversal, no attention: 18-24 digits right", "<", 0.02),
     Claim("reversal, Bahdanau: 18-24 digits right", ">", 0.9),
-    Claim("dates, Luong general: exactly right", ">", 0.9),
+    Claim("dates, Luong general: exactly right", ">", 0.85),
     Claim("dates, Luong general: year aligned", ">", 0.99),
-    Claim("dates, Luong general: month aligned", ">", 0.8),
-    Claim("dates, Luong general: day aligned", ">", 0.8),
 ]
 """The claims notebook 09 asserts, with its bounds."""
+
+INFO = ["dates, Luong general: month aligned", "dates, Luong general: day aligned"]
+"""Figures the notebook shows without a bound (they vary too much from seed to seed)."""
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -122,10 +123,11 @@ def main(seeds=SEEDS):
     for seed in seeds:
         print(f"seed {seed}: {measure(seed)}", flush=True)
     print(f"{'figure':<58} {'min':>7} {'median':>7} {'max':>7}  bound")
-    for name in [c.figure for c in CLAIMS]:
+    for name in [c.figure for c in CLAIMS] + INFO:
         values = [measure(s)[name] for s in seeds]
-        claim = next(c for c in CLAIMS if c.figure == name)
-        verdict = f"{claim.op} {claim.bound:g}: " + ("holds" if all(claim.holds(v) for v in values) else "FAILS")
+        claim = next((c for c in CLAIMS if c.figure == name), None)
+        verdict = "no bound" if claim is None else f"{claim.op} {claim.bound:g}: " + (
+            "holds" if all(claim.holds(v) for v in values) else "FAILS")
         print(f"{name:<58} {min(values):7.3f} {statistics.median(values):7.3f} "
               f"{max(values):7.3f}  {verdict}")
     print(f"{time.perf_counter() - start:.0f} s")
