@@ -200,18 +200,27 @@ def batch_sampler(encoded, batch_size):
 
 
 @torch.no_grad()
-def greedy_decode(model, src, src_key_mask=None, max_len=11):
+def greedy_decode(model, src, src_key_mask=None, max_len=11, prefix=None):
     """Free-running greedy decoding: start from <s>, append the most likely token, repeat.
 
     src (B, N_src), src_key_mask (B, N_src) -> ids (B, max_len), the tokens after <s>
     (everything after a </s> is </s>). No cache: each step runs the decoder over the whole
-    prefix so far, which is the simplest correct loop.
+    prefix so far, which is the simplest correct loop. `prefix` (B, P), if given, is forced
+    in after <s> (it becomes the first P output tokens) and decoding goes on from there.
     """
     validate.positive_int("max_len", max_len)
+    B = src.shape[0]
+    out = torch.full((B, 1), START, dtype=torch.long, device=src.device)  # (B, 1)
+    if prefix is not None:
+        if not isinstance(prefix, torch.Tensor) or prefix.dim() != 2 or prefix.shape[0] != B \
+                or prefix.shape[1] > max_len:
+            shape = tuple(prefix.shape) if isinstance(prefix, torch.Tensor) else type(prefix).__name__
+            raise ValueError(f"prefix must be (B, P) ids with B={B} (src has shape {tuple(src.shape)}) "
+                             f"and P <= max_len={max_len}, got {shape}")
+        out = torch.cat([out, prefix.to(out.device)], dim=1)  # (B, 1 + P)
     memory = model.encode(src, src_key_mask)  # (B, N_src, E): once
-    out = torch.full((src.shape[0], 1), START, dtype=torch.long, device=src.device)  # (B, 1)
-    done = torch.zeros(src.shape[0], dtype=torch.bool, device=src.device)
-    for _ in range(max_len):
+    done = (out == END).any(1)  # (B,)
+    while out.shape[1] <= max_len:
         logits = model.decode(out, memory, src_key_mask)  # (B, t, V)
         nxt = logits[:, -1].argmax(-1)  # (B,)
         nxt = torch.where(done, END, nxt)
@@ -227,10 +236,13 @@ def translate(model, vocab, texts):
     return [vocab.decode(row) for row in ids]
 
 
-def exact_match(model, vocab, pairs):
-    """Share of pairs whose greedy output is exactly the target."""
-    outputs = translate(model, vocab, [p["src"] for p in pairs])
-    return sum(o == p["tgt"] for o, p in zip(outputs, pairs)) / len(pairs)
+def exact_match(outputs, tgt):
+    """Share of rows whose output ids equal the target ids (B, N_tgt), up to and including
+    </s>: e.g. greedy_decode's output against encode_pairs(...)["tgt"]."""
+    if outputs.shape != tgt.shape:
+        raise ValueError(f"outputs and tgt must have the same shape (B, N_tgt), got "
+                         f"{tuple(outputs.shape)} and {tuple(tgt.shape)}")
+    return (outputs == tgt).all(1).float().mean().item()
 
 
 @torch.no_grad()
@@ -278,7 +290,7 @@ def date_vocab():
     return CharVocab([p["src"] for p in train] + [p["tgt"] for p in train])
 
 
-def train_translator(steps=300, batch=64, lr=3e-3, seed=0, embed_dim=64, num_heads=4,
+def train_translator(steps=500, batch=64, lr=5e-3, seed=0, embed_dim=64, num_heads=4,
                      num_layers=2, ff_dim=128, progress=True):
     """Seq2SeqTransformer trained on the training dates with attnlib.train.fit.
     Returns (model in eval mode, vocab, losses)."""

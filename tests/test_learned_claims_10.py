@@ -1,6 +1,6 @@
 """Every claim notebook 10 makes about its trained date translator holds on every seed.
 
-measure_10(seed) retrains the model as the notebook does (seq2seq.train_translator, 400
+measure_10(seed) retrains the model as the notebook does (seq2seq.train_translator, 500
 steps) with another seed and returns the figures the claims are about; CLAIMS gives the
 bound the notebook asserts for each. Each (seed) is trained once and shared.
 Print min / median / max per figure over seeds 0-4 (or more):
@@ -30,7 +30,7 @@ SEEDS = range(5)
 EXAMPLES = (4, 18, 43, 11, 50)
 """The held-out pairs the notebook translates and asserts right (five formats)."""
 
-TRAINING = dict(steps=400, batch=64, lr=5e-3)
+TRAINING = dict(steps=500, batch=64, lr=5e-3)
 """As the notebook trains (with seed=0)."""
 
 pytestmark = pytest.mark.slow
@@ -49,7 +49,7 @@ def measure_10(seed):
     examples = [pairs[i] for i in EXAMPLES]
     outputs = seq2seq.translate(model, vocab, [p["src"] for p in examples])
     return {
-        "exact match": seq2seq.exact_match(model, vocab, pairs),
+        "exact match": seq2seq.exact_match(greedy, test["tgt"]),
         "teacher-forced accuracy": seq2seq.teacher_forced_accuracy(model, test),
         "five examples right": float(outputs == [p["tgt"] for p in examples]),
         "greedy = teacher forcing on its output": float(torch.equal(forced, greedy)),

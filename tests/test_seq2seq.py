@@ -104,6 +104,22 @@ def test_greedy_decode_equals_teacher_forcing_on_its_own_output():
     assert (out[ended] == seq2seq.END).all()  # after </s>, only </s>
 
 
+def test_greedy_decode_with_a_prefix_goes_on_from_it():
+    model = small_model()
+    src, key_mask, _ = batch()
+    free = seq2seq.greedy_decode(model, src, key_mask, max_len=6)
+    same = seq2seq.greedy_decode(model, src, key_mask, max_len=6, prefix=free[:, :2])
+    assert torch.equal(same, free)  # forcing its own first tokens changes nothing
+    forced = torch.full((3, 1), 7)
+    out = seq2seq.greedy_decode(model, src, key_mask, max_len=6, prefix=forced)
+    assert out.shape == (3, 6) and (out[:, 0] == 7).all()
+    with torch.no_grad():  # and the rest is greedy given that prefix
+        logits = model(src, seq2seq.shift_right(out), key_mask)
+    assert torch.equal(logits.argmax(-1)[:, 1:2], out[:, 1:2])
+    with pytest.raises(ValueError, match=r"prefix .*B=3.*\(2, 1\)"):
+        seq2seq.greedy_decode(model, src, key_mask, prefix=forced[:2])
+
+
 def test_shift_right():
     tgt = torch.tensor([[5, 6, 7], [8, 9, 2]])
     assert seq2seq.shift_right(tgt).tolist() == [[1, 5, 6], [1, 8, 9]]
@@ -149,7 +165,11 @@ def test_alignment_scores_and_exact_match_on_dates():
     model = seq2seq.Seq2SeqTransformer(len(vocab), embed_dim=16, num_heads=2, num_layers=1, ff_dim=16).eval()
     scores = seq2seq.alignment_scores(model, encoded, pairs)
     assert scores.shape == (1, 2) and ((scores >= 0) & (scores <= 1)).all()
-    assert seq2seq.exact_match(model, vocab, pairs) == 0.0  # untrained: nothing right
+    out = seq2seq.greedy_decode(model, encoded["src"], encoded["src_key_mask"])
+    assert seq2seq.exact_match(out, encoded["tgt"]) == 0.0  # untrained: nothing right
+    assert seq2seq.exact_match(encoded["tgt"], encoded["tgt"]) == 1.0
+    with pytest.raises(ValueError, match=r"outputs and tgt .*\(20, 10\) and \(20, 11\)"):
+        seq2seq.exact_match(out[:, :10], encoded["tgt"])
     assert seq2seq.translate(model, vocab, ["1 jan 2000"])[0] != "2000-01-01"
 
 
