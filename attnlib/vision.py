@@ -133,7 +133,7 @@ def locality_bias(grid, strength):
     for another patch falls by `strength` per patch of distance; the class token's row
     and column get 0."""
     bias = torch.zeros(grid * grid + 1, grid * grid + 1)
-    bias[1:, 1:] = -strength * patch_distances(grid)
+    bias[1:, 1:] -= strength * patch_distances(grid)  # 0 - 0 = +0.0 on the diagonal
     return bias
 
 
