@@ -14,8 +14,8 @@ def check_good_moves(good_moves):
     if not ok:
         return False
     expected = (agents.STEP[None] * gap[:, None]).sum(-1) > 0
-    problem = difference(torch.as_tensor(got).long() if got is not None else got,
-                         expected.long(), atol=0)
+    answer = got.long() if isinstance(got, torch.Tensor) and got.dtype == torch.bool else got
+    problem = difference(answer, expected.long(), atol=0)
     if problem:
         return report(name, False, f"over every offset from -3 to 3: {problem} "
                                    "(row 0 is the top: 'up' lowers the row)")
