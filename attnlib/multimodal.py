@@ -15,6 +15,7 @@ Two models of the same size read the same patches:
     PooledQA  the patches are averaged into one vector first, then attended (the mistake)
 """
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -177,7 +178,7 @@ class ScenePicture:
 
         fig = Figure(figsize=(4.8, 4.6))
         ax = fig.add_subplot()
-        self.heat = ax.imshow(torch.zeros(GRID, GRID), cmap="Greys", vmin=0, vmax=1.6,
+        self.heat = ax.imshow(np.zeros((GRID, GRID)), cmap="Greys", vmin=0, vmax=1.6,
                               extent=(-0.5, GRID - 0.5, GRID - 0.5, -0.5))
         ax.set_xticks(range(GRID))
         ax.set_yticks(range(GRID))
@@ -196,17 +197,20 @@ class ScenePicture:
         self.backdrop = Backdrop(fig, [self.heat, *self.shapes.values(), *self.labels,
                                        self.title])
 
-    def show(self, shapes, colours, cells, weights=None, *, title):
-        """shapes, colours, cells (K,) for one scene; weights (P,) over the patches or None."""
-        w = torch.zeros(PATCHES) if weights is None else torch.as_tensor(weights)
-        self.heat.set_data(w.reshape(GRID, GRID))
+    def show(self, shapes, colours, cells, weights=None, *, title, label_min=0.01):
+        """shapes, colours, cells (K,) for one scene; weights (P,) over the patches or None.
+        Patches with a weight below label_min are shaded but not labelled (fewer texts to
+        draw: an explorer redraws faster)."""
+        w = torch.zeros(PATCHES) if weights is None else torch.as_tensor(weights).detach()
+        self.heat.set_data(w.reshape(GRID, GRID).numpy())
         for s, artist in self.shapes.items():
             mine = [k for k in range(len(shapes)) if SHAPES[shapes[k]] == s]
-            artist.set_offsets([(cells[k] % GRID, cells[k] // GRID) for k in mine] or
-                               torch.zeros(0, 2))
+            artist.set_offsets(np.array([(cells[k] % GRID, cells[k] // GRID) for k in mine],
+                                        dtype=float).reshape(-1, 2))
             artist.set_facecolors([PAINT[COLOURS[colours[k]]] for k in mine])
         for p, label in enumerate(self.labels):
-            label.set_text("" if weights is None else f"{w[p]:.2f}")
+            label.set_visible(weights is not None and w[p] >= label_min)
+            label.set_text(f"{w[p]:.2f}")
         self.title.set_text(title)
         return self.backdrop
 

@@ -218,7 +218,8 @@ print("pooled: weight 1.0 on its one vector, accuracy >= 0.5 below cross-attenti
 #
 # Pick a scene and the shape to ask about, and watch where the question looks. Ask about a
 # shape that is not in the scene to see where the attention goes when there is nothing to
-# find, and switch to the pooled model to see its single weight.
+# find (patches under 0.01 are shaded but not labelled), and switch to the pooled model:
+# its single weight covers every patch.
 
 # %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 import ipywidgets as W
@@ -235,12 +236,14 @@ def draw_scene(scene, shape, model_name):
         logits, w = models[model_name](mm.patch_features(s[None], c[None], p[None]),
                                        mm.encode_words([mm.question_words(shape)]))
     answer = mm.COLOURS[logits.argmax()]
-    w = w[0].expand(16) if w.shape[-1] == 1 else w[0]  # pooled: its one weight, everywhere
-    shown = picture.show(s.tolist(), c.tolist(), p.tolist(), w,
-                         title=f"scene {scene}, {model_name}: what colour is the {shape}? {answer}")
+    pooled = w.shape[-1] == 1  # its one weight is on the average of all patches
+    shown = picture.show(s.tolist(), c.tolist(), p.tolist(), w[0].expand(16) if pooled else w[0],
+                         title=f"scene {scene}, {model_name}: what colour is the {shape}? {answer}",
+                         label_min=2 if pooled else 0.01)
     here = [k for k in range(3) if mm.SHAPES[s[k]] == shape]
     truth = f"the {shape} is {mm.COLOURS[c[here[0]]]}" if here else f"there is no {shape} here"
-    return shown, f"answer: {answer}; {truth}"
+    looked = "weight 1.00 on the one pooled vector" if pooled else f"largest weight {w.max():.2f}"
+    return shown, f"answer: {answer}; {truth}; {looked}"
 
 
 scene_explorer = Explorer("scene", {
@@ -249,6 +252,15 @@ scene_explorer = Explorer("scene", {
     "model_name": W.Dropdown(options=list(models), value="cross-attention", description="model"),
 }, draw_scene)
 scene_explorer
+
+# %% [markdown] slideshow={"slide_type": "-"}
+# The redraw time of each model on one scene (a model run plus a repaint of the picture):
+
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
+for name in models:
+    scene_explorer.set(model_name=name)
+    print(f"{name:<16} redraw {1000 * scene_explorer.last_redraw_s:5.1f} ms")
+scene_explorer.set(model_name="cross-attention")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The cost on your device

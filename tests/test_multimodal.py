@@ -69,4 +69,6 @@ def test_scene_picture_draws_weights_and_shapes():
     picture = mm.ScenePicture()
     shown = picture.show([0, 1, 2], [0, 1, 2], [0, 5, 15], torch.full((16,), 1 / 16), title="t")
     assert shown.render()[:4] == b"\x89PNG"
-    assert picture.labels[0].get_text() == "0.06"
+    assert picture.labels[0].get_text() == "0.06" and picture.labels[0].get_visible()
+    picture.show([0], [0], [3], torch.eye(16)[3], title="t")
+    assert [label.get_visible() for label in picture.labels] == [p == 3 for p in range(16)]
