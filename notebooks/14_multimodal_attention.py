@@ -248,7 +248,7 @@ def draw_scene(scene, shape, model_name):
 
 scene_explorer = Explorer("scene", {
     "scene": W.IntSlider(value=0, min=0, max=99, description="scene", continuous_update=False),
-    "shape": W.Dropdown(options=mm.SHAPES, value="circle", description="ask about"),
+    "shape": W.Dropdown(options=mm.SHAPES, value="cross", description="ask about"),
     "model_name": W.Dropdown(options=list(models), value="cross-attention", description="model"),
 }, draw_scene)
 scene_explorer
@@ -266,7 +266,7 @@ for name in models:
         scene_explorer.set(model_name=name, shape=shape)
         times.append(1000 * scene_explorer.last_redraw_s)
     print(f"{name:<16} redraw {statistics.median(times):5.1f} ms (median of {len(times)})")
-scene_explorer.set(model_name="cross-attention", shape="circle")
+scene_explorer.set(model_name="cross-attention", shape="cross")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The cost on your device
