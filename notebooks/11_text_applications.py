@@ -196,8 +196,11 @@ assert share > 1.5 * uniform
 
 # %% [markdown] slideshow={"slide_type": "-"}
 # A few sentences from the held-out templates, one row each (padding is blank: weight 0).
+# The verdicts come from this one trained model: another seed may get a different one
+# wrong (the bounds above are what holds on every seed), so this cell's output is not
+# compared by the tests.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 from attnlib import viz
 
 shown = ["honestly the album felt not dull", "we found this cafe not lovely",
