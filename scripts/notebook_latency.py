@@ -49,6 +49,18 @@ def values_to_try(control):
     return None
 
 
+def explorers_alive():
+    """Every Explorer object alive now (weak proxies among gc's objects are skipped)."""
+    found = []
+    for o in gc.get_objects():
+        try:
+            if isinstance(o, widgets.Explorer):
+                found.append(o)
+        except ReferenceError:  # a weakref proxy whose object is gone
+            pass
+    return found
+
+
 def measure(explorer, changes):
     times = []
     cycles = {name: itertools.cycle(values) for name, control in explorer.controls.items()
@@ -86,11 +98,10 @@ def main():
     print("|---|---|---|---|---|")
     worst = 0.0
     for source in sources:
-        before = {id(o) for o in gc.get_objects() if isinstance(o, widgets.Explorer)}
+        before = {id(o) for o in explorers_alive()}
         sys.argv = [str(source)]
         runpy.run_path(str(source), run_name="__main__")
-        found = [o for o in gc.get_objects()
-                 if isinstance(o, widgets.Explorer) and id(o) not in before]
+        found = [o for o in explorers_alive() if id(o) not in before]
         for explorer in found:
             times = sorted(measure(explorer, args.changes))
             if not times:
