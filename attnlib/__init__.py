@@ -11,8 +11,12 @@ encoder-decoder), textapps (text applications), graphs (graph attention), agents
 attending over entities), multimodal (a question attending over image patches),
 hierarchical (word- then sentence-level attention), vision (attention over images: a
 conv feature map, patches, a tiny ViT), flash_triton
-(a FlashAttention kernel in Triton; triton is imported only when it is used), exercises (one
-check module per notebook). Importing it changes no global setting: call
+(a FlashAttention kernel in Triton; triton is imported only when it is used), kvcache (the
+KV cache and cached decoding), gqa (grouped-query attention and KV-cache sizes), mla
+(multi-head latent attention), pruning (removing heads), pretrained (a real pretrained
+encoder in attnlib's blocks), attribution (reading attention: rollout, flow, ablation),
+bugs (the classic attention bugs and the checks that catch them), exercises (one check
+module per notebook). Importing it changes no global setting: call
 attnlib.viz.use_style() to give your own matplotlib figures the series' look.
 """
 
@@ -30,22 +34,29 @@ if sys.version_info < PYTHON_FLOOR:
 from . import (  # noqa: E402  (after the version check, on purpose)
     agents,
     analysis,
+    attribution,
     bench,
     blocks,
+    bugs,
     core,
     data,
     efficient,
     exercises,
     flash_triton,
     flops,
+    gqa,
     graphs,
     hierarchical,
+    kvcache,
     masks,
     memory,
+    mla,
     models,
     multihead,
     multimodal,
     positional,
+    pretrained,
+    pruning,
     recurrent,
     report,
     seq2seq,
@@ -63,9 +74,10 @@ from .multihead import MultiHeadAttention  # noqa: E402
 __version__ = "0.1.0"
 
 __all__ = [
-    "MultiHeadAttention", "agents", "analysis", "bench", "blocks", "core", "data",
-    "efficient", "exercises", "flash_triton", "flops", "graphs", "hierarchical",
-    "masked_softmax", "masks", "memory", "models", "multihead", "multimodal", "positional",
+    "MultiHeadAttention", "agents", "analysis", "attribution", "bench", "blocks", "bugs",
+    "core", "data", "efficient", "exercises", "flash_triton", "flops", "gqa", "graphs",
+    "hierarchical", "kvcache", "masked_softmax", "masks", "memory", "mla", "models",
+    "multihead", "multimodal", "positional", "pretrained", "pruning",
     "recurrent",
     "report", "scaled_dot_product_attention", "seq2seq", "textapps", "timing", "train",
     "validate", "vision", "viz", "widgets",

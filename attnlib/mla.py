@@ -1,0 +1,1 @@
+"""(being written for notebooks 20-24)"""
