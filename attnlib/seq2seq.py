@@ -11,6 +11,7 @@ then gives the same outputs. On top of it, the pieces of a date translator:
     exact_match          share of whole outputs that are exactly right
     alignment_scores     per layer and head: does cross-attention point at the right field?
     train_translator     the model trained on attnlib.data.load_dates with attnlib.train.fit
+    load_checkpoint      that model as notebook 10 loads it (save_checkpoint writes it)
 
 Masks follow attnlib: True = may attend; `src_key_mask` (B, N_src) is True for real
 source characters (attnlib.masks.padding). Notation: B batch, N_src / N_tgt lengths,
@@ -300,3 +301,46 @@ def train_translator(steps=500, batch=64, lr=5e-3, seed=0, embed_dim=64, num_hea
     model = Seq2SeqTransformer(len(vocab), embed_dim, num_heads, num_layers, ff_dim)
     model, losses = fit(model, batch_sampler(encoded, batch), loss, steps, lr, seed, progress)
     return model, vocab, losses
+
+
+# ---------------------------------------------------------------- the checkpoint of notebook 10
+# Training takes longer than the notebook's time budget on a 2-core CPU, so notebook 10
+# loads the translator from data/checkpoints/10_dates_translator.safetensors.
+#     python -c "from attnlib import seq2seq; seq2seq.save_checkpoint()"
+# retrains it (seed 0, the defaults of train_translator) and rewrites the file;
+# tests/test_learned_claims_10.py checks that retraining gives the file back.
+
+
+def checkpoint_path():
+    from .data import data_dir
+
+    return data_dir() / "checkpoints" / "10_dates_translator.safetensors"
+
+
+def save_checkpoint(seed=0, progress=True):
+    """Retrain the translator with `seed` and write its weights and training losses."""
+    from safetensors.torch import save_file
+
+    model, vocab, losses = train_translator(seed=seed, progress=progress)
+    state = {f"model.{k}": v.contiguous() for k, v in model.state_dict().items()}
+    state["losses"] = torch.tensor(losses, dtype=torch.float32)
+    path = checkpoint_path()
+    path.parent.mkdir(exist_ok=True)
+    save_file(state, str(path), metadata={"seed": str(seed), "vocab": str(len(vocab))})
+    print(f"wrote {path}")
+
+
+def load_checkpoint():
+    """(model in eval mode, vocab, losses) of the translator save_checkpoint wrote."""
+    from safetensors import safe_open
+
+    path = checkpoint_path()
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: run seq2seq.save_checkpoint()")
+    with safe_open(str(path), framework="pt") as f:
+        state = {k: f.get_tensor(k) for k in f.keys()}
+    vocab = date_vocab()
+    losses = state.pop("losses").tolist()
+    model = Seq2SeqTransformer(len(vocab), 64, 4, 2, 128)  # train_translator's defaults
+    model.load_state_dict({k.removeprefix("model."): v for k, v in state.items()})  # strict
+    return model.eval(), vocab, losses

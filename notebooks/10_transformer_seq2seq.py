@@ -213,9 +213,16 @@ assert same
 # target positions. The learned position tables start at the scale of the character
 # embeddings (standard deviation 1); at the usual 0.02, order is drowned by the
 # characters, and in our trials far fewer dates came out right after the same training.
+#
+# Those 500 steps take longer than this notebook's time budget on a 2-core CPU, so it
+# loads the model they give with seed 0, and the losses of that run, from
+# `data/checkpoints/10_dates_translator.safetensors`. `seq2seq.save_checkpoint()`
+# retrains it and rewrites the file; `tests/test_learned_claims_10.py` retrains it on
+# five seeds, checks that every claim below holds on each, and that retraining with seed 0
+# gives the file back.
 
 # %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
-model, vocab, losses = seq2seq.train_translator(steps=500, batch=64, lr=5e-3, seed=0)
+model, vocab, losses = seq2seq.load_checkpoint()  # = seq2seq.train_translator(seed=0)
 print(f"loss {losses[0]:.2f} -> {losses[-1]:.4f}")
 
 # %% slideshow={"slide_type": "-"}

@@ -1,14 +1,17 @@
 """Every claim notebook 10 makes about its trained date translator holds on every seed.
 
-measure_10(seed) retrains the model as the notebook does (seq2seq.train_translator, 500
-steps) with another seed and returns the figures the claims are about; CLAIMS gives the
-bound the notebook asserts for each. Each (seed) is trained once and shared.
+measure_10(seed) retrains the model as seq2seq.train_translator does (500 steps) with
+another seed and returns the figures the claims are about; CLAIMS gives the bound the
+notebook asserts for each. Each (seed) is trained once and shared. The notebook loads the
+seed-0 model from data/checkpoints/10_dates_translator.safetensors (seed None here): the
+claims hold on the file too, and retraining with seed 0 gives the file back.
 Print min / median / max per figure over seeds 0-4 (or more):
 
     .venv/bin/python tests/test_learned_claims_10.py [--seeds 5]
 """
 
 import argparse
+import inspect
 import statistics
 import sys
 from functools import cache
@@ -38,8 +41,12 @@ pytestmark = pytest.mark.slow
 
 @torch.no_grad()
 def measure_10(seed):
-    model, vocab, _ = seq2seq.train_translator(seed=seed, progress=False, **TRAINING)
-    untrained, _, _ = seq2seq.train_translator(steps=0, seed=seed, progress=False)
+    """The figures of the translator trained with `seed` (None: the checkpoint file)."""
+    if seed is None:
+        model, vocab, losses = seq2seq.load_checkpoint()
+    else:
+        model, vocab, losses = seq2seq.train_translator(seed=seed, progress=False, **TRAINING)
+    untrained, _, _ = seq2seq.train_translator(steps=0, seed=seed or 0, progress=False)
     pairs = load_dates("test")
     test = seq2seq.encode_pairs(pairs, vocab)
     greedy = seq2seq.greedy_decode(model, test["src"], test["src_key_mask"])  # (1000, 11)
@@ -56,6 +63,7 @@ def measure_10(seed):
         "exact = no teacher-forced error": float(torch.equal(all_right, (greedy == test["tgt"]).all(1))),
         "best head alignment": seq2seq.alignment_scores(model, test, pairs).max().item(),
         "untrained best head alignment": seq2seq.alignment_scores(untrained, test, pairs).max().item(),
+        "final training loss": losses[-1],
     }
 
 
@@ -83,6 +91,21 @@ def measured(seed):
 def test_learned_claim_10_holds_on_every_seed(claim, seed):
     value = measured(seed)[claim.figure]
     assert claim.holds(value), f"seed {seed}: {claim.figure} = {value:.4f}, claimed {claim.op} {claim.bound}"
+
+
+@pytest.mark.parametrize("claim", CLAIMS, ids=str)
+def test_learned_claim_10_holds_on_the_checkpoint(claim):
+    value = measured(None)[claim.figure]
+    assert claim.holds(value), f"checkpoint: {claim.figure} = {value:.4f}, claimed {claim.op} {claim.bound}"
+
+
+def test_checkpoint_10_is_reproduced_by_retraining():
+    """The file the notebook loads is what seq2seq.save_checkpoint() trains (seed 0)."""
+    defaults = inspect.signature(seq2seq.train_translator).parameters
+    assert all(defaults[k].default == v for k, v in TRAINING.items()), "save_checkpoint trains with the defaults"
+    file, retrained = measured(None), measured(0)
+    for name, value in file.items():
+        assert abs(value - retrained[name]) < 0.02, f"{name}: file {value:.4f}, retrained {retrained[name]:.4f}"
 
 
 def main():
