@@ -1,1 +1,682 @@
-"""(being written for notebooks 20-24)"""
+"""The bug clinic (notebook 24): the classic attention bugs, and public checks that catch them.
+
+Check your own code in one call; each prints one line per check and returns a Report,
+whose `.failures` lists what failed (empty when all passed), for use in asserts:
+
+    bugs.check_attention(fn)       # fn(q, k, v, mask=None), mask True = may attend
+    bugs.check_causal(fn)          # fn(q, k, v): causal self-attention, builds its own mask
+    bugs.check_multihead(factory)  # factory(E, H) -> module, e.g. MultiHeadAttention itself;
+                                   # module(x) -> (B, N, E) or (output, weights)
+    bugs.check_gpu_timer(timer)    # timer(fn) -> seconds per call of fn() on a GPU
+
+A function may return the output or a pair (output, weights); only the output is used.
+The weights are read as the output for values V = I (identity), so that any function
+f(q, k, v) shows them. Every input comes from the checks' own torch.Generator.
+check_gpu_timer runs no GPU: it replaces torch.cuda's synchronize and Event, and the
+clocks, by recorders for the duration of the call and checks the order of what the timer
+did (its code path), not a measured time.
+
+BUGS maps each bug's name to its buggy function, the subject it belongs to and the check
+that should catch it. The buggy functions are written for this series and kept short.
+"""
+
+import contextlib
+import inspect
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from unittest import mock
+
+import torch
+from torch import nn
+
+from . import masks
+from .core import masked_softmax, scaled_dot_product_attention
+from .multihead import MultiHeadAttention
+
+# ------------------------------------------------------------------ reports
+
+
+@dataclass
+class Finding:
+    """One check's verdict: its name, whether it passed, and the evidence if not."""
+
+    check: str
+    passed: bool
+    detail: str = ""
+
+    def __str__(self):
+        return f"  {'passed' if self.passed else 'FAILED'}  {self.check}" + \
+            ("" if self.passed else f": {self.detail}")
+
+
+@dataclass
+class Report:
+    """Every check's Finding for one subject (function, module or timer)."""
+
+    subject: str
+    findings: list = field(default_factory=list)
+
+    @property
+    def failures(self):
+        return [f for f in self.findings if not f.passed]
+
+    @property
+    def failed(self):
+        """The names of the checks that failed, in order."""
+        return [f.check for f in self.failures]
+
+    @property
+    def passed(self):
+        return not self.failures
+
+    @property
+    def diagnosis(self):
+        """The first failed check (the checks run from the most specific bug), or None."""
+        return self.failed[0] if self.failures else None
+
+    def __str__(self):
+        head = f"{self.subject}: {len(self.findings) - len(self.failures)} of {len(self.findings)} checks passed"
+        return "\n".join([head, *map(str, self.findings)])
+
+
+def _run(subject, checks, verbose):
+    """Run each check (a function returning None or the evidence); an exception is a failure."""
+    report = Report(subject)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny tensors: a second thread only waits on a busy core
+    try:
+        for name, check in checks:
+            try:
+                problem = check()
+            except Exception as err:  # noqa: BLE001 - the code under test failed; say how
+                problem = f"raised {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+            report.findings.append(Finding(name, problem is None, problem or ""))
+    finally:
+        torch.set_num_threads(threads)
+    if verbose:
+        print(report)
+    return report
+
+
+def _output(result):
+    """The output of a function that returns the output or (output, weights)."""
+    return result[0] if isinstance(result, (tuple, list)) else result
+
+
+def weights_of(fn, q, k, mask=None):
+    """The attention weights of fn, read as its output when the values are the identity.
+
+    q (..., N_q, D), k (..., N_k, D) -> (..., N_q, N_k): with V = I (N_k x N_k), the
+    output softmax(S) V is the weight matrix itself, whatever fn returns besides.
+    """
+    n_k = k.shape[-2]
+    eye = torch.eye(n_k, dtype=k.dtype).expand(*k.shape[:-2], n_k, n_k)  # (..., N_k, N_k)
+    return _output(fn(q, k, eye) if mask is None else fn(q, k, eye, mask))
+
+
+def _biggest_gap(a, b):
+    gap = (a.double() - b.double()).abs()
+    gap = torch.where(a.isnan() & b.isnan(), torch.zeros_like(gap), gap)
+    return float("inf") if gap.isnan().any() else gap.max().item()
+
+
+# ------------------------------------------------------------------ attention functions
+
+B, N_Q, N_K, D = 2, 5, 6, 16  # the checks' shapes: queries and keys differ in number
+
+
+def _inputs(seed):
+    g = torch.Generator().manual_seed(seed)
+    q, k, v = (torch.randn(B, n, D, generator=g) for n in (N_Q, N_K, N_K))  # (B, N, D)
+    keep = torch.rand(B, N_Q, N_K, generator=g) < 0.5  # (B, N_q, N_k), True = may attend
+    keep[..., 0], keep[..., -1] = True, False  # every row has an allowed and a blocked key
+    return q, k, v, keep
+
+
+def check_attention(fn, *, verbose=True):
+    """Every check of an attention function fn(q, k, v, mask=None); returns a Report.
+
+    q (B, N_q, D), k and v (B, N_k, D); mask (B, N_q, N_k) bool, True = may attend.
+    A query whose mask row is all False must get zero weights and a zero output.
+    """
+    q, k, v, keep = _inputs(24)
+
+    def weights_nonnegative():
+        w = weights_of(fn, q, k)
+        if w.min().item() < -1e-6:
+            return f"a weight of {w.min().item():.3f} < 0: scores used as weights, with no softmax?"
+
+    def rows_sum_to_one():
+        w = weights_of(fn, q, k)  # (B, N_q, N_k)
+        rows = w.sum(-1)
+        if _biggest_gap(rows, torch.ones_like(rows)) > 1e-5:
+            if _biggest_gap(w.sum(-2), torch.ones(B, N_K)) < 1e-5:
+                return (f"rows sum to {rows.min().item():.2f}..{rows.max().item():.2f} over keys, "
+                        "columns sum to 1 over queries: softmax over the wrong axis?")
+            return f"rows sum to {rows.min().item():.2f}..{rows.max().item():.2f} over keys, not 1"
+
+    def scale():
+        w = weights_of(fn, q, k)
+        if not (w > 0).all():
+            return "cannot read a scale: not every weight is positive"
+        # Within a row, log w_ij = c * q_i . k_j + const: the slope c is the scale used.
+        y = w.log() - w.log().mean(-1, keepdim=True)
+        s = q @ k.transpose(-2, -1)
+        x = s - s.mean(-1, keepdim=True)
+        c = ((x * y).sum() / (x * x).sum()).item()
+        if (y - c * x).abs().max().item() > 1e-3:
+            return "log-weights are not linear in q . k along a row: not a softmax over keys"
+        if abs(c - 1 / math.sqrt(D)) > 1e-4:
+            guess = " (no scale at all)" if abs(c - 1) < 1e-4 else \
+                " (1/D?)" if abs(c - 1 / D) < 1e-4 else ""
+            return f"the scores are scaled by {c:.4f}{guess}, expected 1/sqrt(D) = {1 / math.sqrt(D):.4f}"
+
+    def masked_keys_ignored():
+        w = weights_of(fn, q, k, keep)
+        leak = w[~keep].abs().max().item()
+        if not leak < 1e-6:
+            if w[keep].abs().max().item() < 1e-6:
+                return ("all the weight is on blocked keys: the mask is read as True = blocked "
+                        "(nn.MultiheadAttention's convention); attnlib's is True = may attend")
+            return f"weight {leak:.3f} on a key the mask blocks"
+
+    empty = keep.clone()
+    empty[0, 1] = False  # query 1 of batch item 0 may attend to nothing
+
+    def empty_rows_no_nan():
+        out = _output(fn(q, k, v, empty))
+        if out.isnan().any():
+            return ("NaN for a query that may attend to nothing: the softmax of a row of -inf "
+                    "is 0/0; give such rows zero weights")
+
+    def empty_rows_zero():
+        out = _output(fn(q, k, v, empty))[0, 1]  # (D,)
+        if out.abs().max().item() > 1e-6 or out.isnan().any():
+            if _biggest_gap(out, v[0].mean(0)) < 1e-5:
+                return ("the output is the mean of all values (uniform weights 1/N_k) for a query "
+                        "that may attend to nothing: masked with a finite number such as -1e9?")
+            return "a query that may attend to nothing does not get a zero output"
+
+    def large_scores_stable():
+        big_q, big_k = 30 * q, 30 * k  # scores in the thousands: exp() overflows float32
+        out = _output(fn(big_q, big_k, v))
+        if not torch.isfinite(out).all():
+            top = (big_q @ big_k.transpose(-2, -1) / math.sqrt(D)).max().item()
+            return (f"inf or NaN with scores up to {top:.0f}: exp overflows; subtract the row "
+                    "maximum first (torch.softmax does)")
+
+    def matches_reference():
+        want, _ = scaled_dot_product_attention(q, k, v, keep)
+        gap = _biggest_gap(_output(fn(q, k, v, keep)), want)
+        if gap > 1e-5:
+            return f"differs from attnlib's attention (= F.scaled_dot_product_attention) by {gap:.3g}"
+
+    return _run(_name(fn), [
+        ("weights_nonnegative", weights_nonnegative),
+        ("rows_sum_to_one", rows_sum_to_one),
+        ("scale", scale),
+        ("masked_keys_ignored", masked_keys_ignored),
+        ("empty_rows_no_nan", empty_rows_no_nan),
+        ("empty_rows_zero", empty_rows_zero),
+        ("large_scores_stable", large_scores_stable),
+        ("matches_reference", matches_reference),
+    ], verbose)
+
+
+def _name(obj):
+    return getattr(obj, "__name__", type(obj).__name__)
+
+
+# ------------------------------------------------------------------ causal attention
+
+N_C = 6  # sequence length of the causal checks
+
+
+def check_causal(fn, *, verbose=True):
+    """Every check of a causal self-attention function fn(q, k, v), which masks by itself.
+
+    q, k, v (B, N, D). Query i must see keys 0..i: nothing after it, and itself.
+    """
+    g = torch.Generator().manual_seed(124)
+    q, k, v = (torch.randn(B, N_C, D, generator=g) for _ in range(3))
+    k_new, v_new = torch.randn(B, N_C, D, generator=g), torch.randn(B, N_C, D, generator=g)
+
+    def no_future_leak():
+        out = _output(fn(q, k, v))  # (B, N, D)
+        for t in range(1, N_C):  # change keys and values t.. ; outputs 0..t-1 must not move
+            k2, v2 = k.clone(), v.clone()
+            k2[:, t:], v2[:, t:] = k_new[:, t:], v_new[:, t:]
+            moved = _output(fn(q, k2, v2))[:, :t] - out[:, :t]
+            if not moved.abs().max().item() < 1e-6:
+                i = int(moved.abs().amax(dim=(0, 2)).argmax())
+                return (f"output {i} changed when only keys/values from {t} on changed: query "
+                        f"{i} sees a later key (causal mask off by one, tril(diagonal=1)?)")
+
+    def sees_itself():
+        w = weights_of(fn, q, k)  # (B, N, N)
+        self_weight = w.diagonal(dim1=-2, dim2=-1)  # (B, N)
+        if not (self_weight > 1e-6).all():
+            i = int((self_weight <= 1e-6).nonzero()[0, 1])
+            return (f"query {i} gives weight {self_weight.flatten()[i].item():.2f} to itself: "
+                    "the mask leaves out the diagonal (off by one, tril(diagonal=-1)?)")
+
+    def causal_matches_reference():
+        want, _ = scaled_dot_product_attention(q, k, v, masks.causal(N_C))
+        gap = _biggest_gap(_output(fn(q, k, v)), want)
+        if gap > 1e-5:
+            return f"differs from attnlib's causal attention by {gap:.3g}"
+
+    return _run(_name(fn), [
+        ("no_future_leak", no_future_leak),
+        ("sees_itself", sees_itself),
+        ("causal_matches_reference", causal_matches_reference),
+    ], verbose)
+
+
+# ------------------------------------------------------------------ multi-head modules
+
+E_M, H_M, B_M, N_M = 16, 4, 3, 5  # width, heads, batch and length of the multi-head checks
+
+
+def check_multihead(factory, *, verbose=True):
+    """Every check of a batch-first multi-head self-attention module.
+
+    factory(E, H) -> a module for E = 16 and H = 4 heads (a class such as MultiHeadAttention
+    is such a factory), built with torch's global RNG forked and seeded, so the check
+    leaves the learner's random numbers alone;
+    module(x) with x (B, N, E) -> (B, N, E), or a pair (output, weights).
+    """
+    g = torch.Generator().manual_seed(224)
+    x = torch.randn(B_M, N_M, E_M, generator=g)  # (B, N, E)
+    others = torch.randn(B_M, N_M, E_M, generator=g)
+    perm = torch.randperm(N_M, generator=g)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(24)
+        module = factory(E_M, H_M)
+    if isinstance(module, nn.Module):
+        module.eval()
+
+    def run(inputs):
+        with torch.no_grad():
+            return _output(module(inputs))
+
+    def batch_independence():
+        x2 = x.clone()
+        x2[1:] = others[1:]  # change every batch item but the first
+        gap = _biggest_gap(run(x2)[0], run(x)[0])
+        if gap > 1e-5:
+            return (f"batch item 0's output moved by {gap:.3g} when only the other items changed: "
+                    "attention across the batch (batch-first input to a sequence-first layer?)")
+
+    def permutation_equivariance():
+        gap = _biggest_gap(run(x[:, perm]), run(x)[:, perm])
+        if gap > 1e-5:
+            return (f"permuting the tokens moved the output by {gap:.3g} beyond the permutation: "
+                    "heads mix tokens (split with view instead of transpose?)")
+
+    return _run(_name(factory), [
+        ("batch_independence", batch_independence),
+        ("permutation_equivariance", permutation_equivariance),
+    ], verbose)
+
+
+# ------------------------------------------------------------------ GPU timers
+
+
+@contextlib.contextmanager
+def recording_cuda():
+    """Replace torch.cuda.synchronize, torch.cuda.Event and the clocks by recorders.
+
+    Yields (log, fn): fn() is the work to time; log lists, in order, what happened:
+    'call' (fn ran: on a GPU it would only queue kernels), 'sync' (the CPU waited for the
+    GPU), 'clock' (a Python clock was read), 'record' (a CUDA event was queued) and
+    'elapsed' (the time between two events was read). No GPU is used.
+    """
+    log = []
+    ticks = [0.0]
+    owner = threading.get_ident()  # other threads (a kernel's heartbeat) get the real clocks
+    real = {name: getattr(time, name) for name in ("perf_counter", "time", "monotonic")}
+
+    def fn():
+        log.append("call")
+
+    def sync(*args, **kwargs):
+        log.append("sync")
+
+    def clock(name):
+        def read():
+            if threading.get_ident() != owner:
+                return real[name]()
+            log.append("clock")
+            ticks[0] += 1e-3
+            return ticks[0]
+        return read
+
+    class Event:
+        def __init__(self, *args, **kwargs):
+            self.calls = 0
+
+        def record(self, *args, **kwargs):
+            log.append("record")
+            self.calls = log.count("call")
+
+        def synchronize(self):
+            log.append("sync")
+
+        def elapsed_time(self, end):
+            log.append("elapsed")
+            return 1.0 * max(1, end.calls - self.calls)  # "1 ms per call", in milliseconds
+
+    with contextlib.ExitStack() as stack:
+        for target, name, new in [(torch.cuda, "synchronize", sync), (torch.cuda, "Event", Event),
+                                  (torch.cuda, "get_device_name", lambda *a: "recorded, no GPU"),
+                                  *[(time, name, clock(name)) for name in real]]:
+            stack.enter_context(mock.patch.object(target, name, new))
+        yield log, fn
+
+
+def timer_log(timer):
+    """What timer(fn) does, in order, as recording_cuda logs it (a list of strings)."""
+    with recording_cuda() as (log, fn):
+        timer(fn)
+    return log
+
+
+def check_gpu_timer(timer, *, verbose=True):
+    """Every check of a GPU timer, timer(fn) -> seconds per call of fn() (code path only).
+
+    A correct timer calls fn at least once before it starts timing (warm-up), and never
+    reads a clock, or the time between CUDA events, while calls may still be running
+    on the GPU: a synchronize must come between the last call and that reading.
+    """
+    def logged():
+        log = timer_log(timer)
+        if "call" not in log:
+            raise ValueError("the timer never called fn")
+        return log
+
+    def timer_warms_up():
+        log = logged()
+        starts = [i for i, e in enumerate(log) if e in ("clock", "record")]
+        if starts and starts[0] < log.index("call"):
+            return ("the clock starts before the first call: the first call, with its one-off "
+                    "costs (CUDA context, kernel loading), is timed; warm up first")
+
+    def timer_synchronises():
+        log = logged()
+        running, queued = False, False  # calls not waited for; an event not waited for
+        for event in log:
+            if event == "call":
+                running = True
+            elif event == "record":
+                queued = True
+            elif event == "sync":
+                running = queued = False
+            elif event == "clock" and running:
+                return ("a clock is read while calls may still be running on the GPU: only the "
+                        "launches are timed; call torch.cuda.synchronize() before reading it")
+            elif event == "elapsed" and queued:
+                return "elapsed_time read before the end event completed: synchronize it first"
+        if "clock" not in log and "elapsed" not in log:
+            return "the timer reads no clock and no CUDA events"
+
+    return _run(_name(timer), [
+        ("timer_warms_up", timer_warms_up),
+        ("timer_synchronises", timer_synchronises),
+    ], verbose)
+
+
+def describe_log(log):
+    """A timer's log in short: runs of one event written once with a count ('call x10')."""
+    runs = []
+    for event in log:
+        if runs and runs[-1][0] == event:
+            runs[-1][1] += 1
+        else:
+            runs.append([event, 1])
+    return ", ".join(e if n == 1 else f"{e} x{n}" for e, n in runs)
+
+
+# ------------------------------------------------------------------ the bugs
+# Written without comments that give them away: notebook 24 prints them as puzzles.
+
+
+def attention_no_softmax(q, k, v, mask=None):
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    if mask is not None:
+        scores = scores.masked_fill(~mask, 0.0)
+    return scores @ v
+
+
+def attention_wrong_axis(q, k, v, mask=None):
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])  # (B, N_q, N_k)
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    weights = torch.softmax(scores, dim=-2)
+    return weights.nan_to_num() @ v
+
+
+def attention_no_scale(q, k, v, mask=None):
+    scores = q @ k.transpose(-2, -1)
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    return masked_softmax(scores) @ v
+
+
+def attention_mask_inverted(q, k, v, mask=None):
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    if mask is not None:
+        scores = scores.masked_fill(mask, float("-inf"))
+    return masked_softmax(scores) @ v
+
+
+def attention_nan_on_empty(q, k, v, mask=None):
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    return torch.softmax(scores, dim=-1) @ v
+
+
+def attention_finite_fill(q, k, v, mask=None):
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    if mask is not None:
+        scores = scores.masked_fill(~mask, -1e9)
+    return torch.softmax(scores, dim=-1) @ v
+
+
+def attention_naive_exp(q, k, v, mask=None):
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    e = scores.exp()
+    total = e.sum(-1, keepdim=True)
+    return e / total.masked_fill(total == 0, 1.0) @ v
+
+
+def causal_sees_next(q, k, v):
+    n = q.shape[-2]
+    keep = torch.ones(n, n, dtype=torch.bool).tril(diagonal=1)
+    return scaled_dot_product_attention(q, k, v, keep)
+
+
+def causal_hides_self(q, k, v):
+    n = q.shape[-2]
+    keep = torch.ones(n, n, dtype=torch.bool).tril(diagonal=-1)
+    return scaled_dot_product_attention(q, k, v, keep)
+
+
+class HeadsByView(MultiHeadAttention):
+    def split_heads(self, x):  # (B, N, E) -> (B, H, N, D)
+        B, N, _ = x.shape
+        return x.view(B, self.num_heads, N, self.head_dim)
+
+
+class SequenceFirstCall(nn.Module):
+    def __init__(self, embed_dim, num_heads):
+        super().__init__()
+        self.mha = nn.MultiheadAttention(embed_dim, num_heads)
+
+    def forward(self, x):  # x (B, N, E)
+        return self.mha(x, x, x)[0]
+
+
+def timer_no_sync(fn, repeats=10):
+    fn()  # warm-up
+    start = time.perf_counter()
+    for _ in range(repeats):
+        fn()
+    return (time.perf_counter() - start) / repeats
+
+
+def timer_no_warmup(fn, repeats=10):
+    torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(repeats):
+        fn()
+    torch.cuda.synchronize()
+    return (time.perf_counter() - start) / repeats
+
+
+@dataclass
+class Bug:
+    """A classic bug: its buggy code, the checker that runs it, and the check that catches it."""
+
+    name: str
+    subject: str  # "attention", "causal", "multihead" or "timer"
+    code: object  # the buggy function (for "multihead": the buggy module's class)
+    check: str  # the check that should catch it (and be its first failure)
+    source: str  # where the bug comes from
+
+
+BUGS = {b.name: b for b in [
+    Bug("no_softmax", "attention", attention_no_softmax, "weights_nonnegative", "seed decks 000, 002"),
+    Bug("softmax_wrong_axis", "attention", attention_wrong_axis, "rows_sum_to_one", "course code"),
+    Bug("missing_scale", "attention", attention_no_scale, "scale", "seed deck 003"),
+    Bug("mask_inverted", "attention", attention_mask_inverted, "masked_keys_ignored", "conventions"),
+    Bug("nan_on_empty_row", "attention", attention_nan_on_empty, "empty_rows_no_nan", "notebook 06"),
+    Bug("finite_mask_fill", "attention", attention_finite_fill, "empty_rows_zero", "course code"),
+    Bug("exp_overflow", "attention", attention_naive_exp, "large_scores_stable", "seed deck 000"),
+    Bug("causal_sees_next", "causal", causal_sees_next, "no_future_leak", "course code"),
+    Bug("causal_hides_self", "causal", causal_hides_self, "sees_itself", "course code"),
+    Bug("batch_first_confusion", "multihead", SequenceFirstCall, "batch_independence", "seed deck 004"),
+    Bug("heads_by_view", "multihead", HeadsByView, "permutation_equivariance", "course code"),
+    Bug("timer_no_warmup", "timer", timer_no_warmup, "timer_warms_up", "seed deck 000"),
+    Bug("timer_no_sync", "timer", timer_no_sync, "timer_synchronises", "seed deck 000"),
+]}
+
+
+def correct_attention(q, k, v, mask=None):
+    """attnlib's attention, the fix every attention bug is checked against."""
+    return scaled_dot_product_attention(q, k, v, mask)
+
+
+def correct_causal(q, k, v):
+    """attnlib's attention with attnlib's causal mask."""
+    return scaled_dot_product_attention(q, k, v, masks.causal(q.shape[-2], k.shape[-2]))
+
+
+def correct_timer(fn):
+    """attnlib.timing.time_cuda: warm-up, CUDA events, synchronize before reading them."""
+    from .timing import time_cuda
+
+    return time_cuda(fn, repeats=5).median_s
+
+
+FIXES = {"attention": correct_attention, "causal": correct_causal,
+         "multihead": MultiHeadAttention, "timer": correct_timer}
+CHECKERS = {"attention": check_attention, "causal": check_causal,
+            "multihead": check_multihead, "timer": check_gpu_timer}
+
+
+def check(subject, code, *, verbose=True):
+    """Run the checker of `subject` ("attention", "causal", "multihead", "timer") on code."""
+    if subject not in CHECKERS:
+        raise ValueError(f"subject must be one of {list(CHECKERS)}, got {subject!r}")
+    return CHECKERS[subject](code, verbose=verbose)
+
+
+def check_names(subject):
+    """The names of the checks a subject's checker runs, in order."""
+    return [f.check for f in check(subject, FIXES[subject], verbose=False).findings]
+
+
+def source(name):
+    """The source code of a bug's buggy function (or, for a module, of its class)."""
+    return inspect.getsource(BUGS[name].code).rstrip()
+
+
+def table():
+    """{bug name: {check name: True if it failed}} for every bug, on its subject's checks."""
+    return {name: {f.check: not f.passed for f in check(b.subject, b.code, verbose=False).findings}
+            for name, b in BUGS.items()}
+
+
+# ------------------------------------------------------------------ the explorer
+
+EXPLORER_MASKS = ("none", "causal", "padding")
+
+
+def bug_weights(name, tokens_x, mask="none", real=None):
+    """Self-attention weights (N, N) of a sentence's word vectors x (N, E), for the buggy
+    function of bug `name` and for its fix: returns (buggy, fixed, keep or None).
+
+    mask: "none", "causal" or "padding" (the first `real` tokens are real keys; 0 leaves
+    every query nothing to attend to). Causal bugs build their own mask and ignore it.
+    """
+    bug = BUGS[name]
+    if bug.subject not in ("attention", "causal"):
+        raise ValueError(f"{name} is a {bug.subject} bug: it has no weights to draw")
+    x = tokens_x[None]  # (1, N, E): Q = K = X
+    n = x.shape[1]
+    keep = None
+    if bug.subject == "attention" and mask == "causal":
+        keep = masks.causal(n)[None]  # (1, N, N)
+    elif bug.subject == "attention" and mask == "padding":
+        keep = masks.padding([n if real is None else real], n)[:, None, :].expand(1, n, n)
+    pair = [weights_of(fn, x, x, keep)[0] for fn in (bug.code, FIXES[bug.subject])]
+    return pair[0], pair[1], keep
+
+
+def bug_explorer(bug="finite_mask_fill", mask="padding", seq_len=9, real=0, text=None):
+    """Pick a bug, a length and a mask: buggy and fixed weights side by side, and the check
+    that catches the bug. Weights are those of a real sentence's word vectors (Q = K = X)."""
+    import ipywidgets as W
+
+    from .data import SENTENCES, embed
+    from .widgets import Explorer, Panels
+
+    tokens_all, x_all = embed(text or SENTENCES[2])
+    drawable = [n for n, b in BUGS.items() if b.subject in ("attention", "causal")]
+    n_max = len(tokens_all)
+    reports = {n: check(BUGS[n].subject, BUGS[n].code, verbose=False) for n in drawable}
+    controls = {
+        "bug": W.Dropdown(options=drawable, value=bug, description="bug"),
+        "mask": W.Dropdown(options=EXPLORER_MASKS, value=mask, description="mask"),
+        "seq_len": W.IntSlider(value=min(seq_len, n_max), min=1, max=n_max, description="length N",
+                               continuous_update=False),
+        "real": W.IntSlider(value=real, min=0, max=n_max, description="real tokens",
+                            continuous_update=False),
+    }
+
+    def draw(bug, mask, seq_len, real):
+        tokens, x = tokens_all[:seq_len], x_all[:seq_len]
+        buggy, fixed, _ = bug_weights(bug, x, mask, min(real, seq_len))
+        report = reports[bug]  # the checks' verdict does not depend on the controls
+        own = next(f for f in report.findings if f.check == BUGS[bug].check)
+        own_mask = BUGS[bug].subject == "causal"
+        shown = "its own causal" if own_mask else \
+            f"padding ({min(real, seq_len)} real keys)" if mask == "padding" else mask
+        # Fixed panel titles and token labels: one layout per length, so a redraw is quick.
+        panels = Panels(torch.stack([buggy.nan_to_num(0.0), fixed]), tokens, tokens, ncols=2,
+                        panel=3.2, panel_titles=["buggy (left)", "fixed: attnlib (right)"],
+                        title=f"{bug}: N = {seq_len}, mask = {shown}")
+        sums = buggy.sum(-1)
+        readout = (f"<b>{own}</b><br>checks failed: {', '.join(report.failed)}<br>"
+                   f"buggy weights: min {buggy.min().item():.2f}, max {buggy.max().item():.2f}, "
+                   f"row sums {sums.min().item():.2f}..{sums.max().item():.2f}, "
+                   f"NaN: {'yes (drawn as 0)' if buggy.isnan().any() else 'none'}")
+        return panels, readout
+
+    return Explorer("bugs", controls, draw)
