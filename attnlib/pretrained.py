@@ -215,8 +215,11 @@ def mean_pool(hidden, key_mask):
 
 
 def embed_sentences(model, tokenizer, sentences):
-    """Unit-length sentence embeddings (B, E): encode, run, mean-pool, normalise."""
+    """Unit-length sentence embeddings (B, E), on the model's device: encode, run,
+    mean-pool, normalise."""
     ids, key_mask, _ = encode(tokenizer, sentences)
+    device = model.embeddings.word.weight.device
+    ids, key_mask = ids.to(device), key_mask.to(device)
     with torch.no_grad():
         hidden, _ = model(ids, key_mask)  # (B, N, E)
     return nn.functional.normalize(mean_pool(hidden, key_mask), dim=-1)  # (B, E)
@@ -225,8 +228,9 @@ def embed_sentences(model, tokenizer, sentences):
 def attention(model, tokenizer, sentence):
     """One sentence's attention weights (L, H, N, N) and its N tokens."""
     ids, key_mask, tokens = encode(tokenizer, [sentence])
+    device = model.embeddings.word.weight.device
     with torch.no_grad():
-        _, weights = model(ids, key_mask)  # (1, L, H, N, N)
+        _, weights = model(ids.to(device), key_mask.to(device))  # (1, L, H, N, N)
     return weights[0], tokens[0]
 
 
