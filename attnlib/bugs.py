@@ -316,9 +316,24 @@ def check_multihead(factory, *, verbose=True):
             return (f"permuting the tokens moved the output by {gap:.3g} beyond the permutation: "
                     "heads mix tokens (split with view instead of transpose?)")
 
+    def every_weight_used():
+        if not isinstance(module, nn.Module):
+            return "not an nn.Module: cannot list its parameters"
+        module.zero_grad()
+        with torch.enable_grad():
+            _output(module(x)).square().sum().backward()
+        # Weight matrices only: a key bias adds q . b to a whole row of scores, which the
+        # softmax ignores, so its gradient is zero (up to rounding) in any correct layer.
+        for name, p in module.named_parameters():
+            if p.dim() >= 2 and (p.grad is None or p.grad.abs().max().item() == 0):
+                module.zero_grad()
+                return f"{name} gets no gradient: it never reaches the output (defined but not applied?)"
+        module.zero_grad()
+
     return _run(_name(factory), [
         ("batch_independence", batch_independence),
         ("permutation_equivariance", permutation_equivariance),
+        ("every_weight_used", every_weight_used),
     ], verbose)
 
 
@@ -513,6 +528,13 @@ class HeadsByView(MultiHeadAttention):
         return x.view(B, self.num_heads, N, self.head_dim)
 
 
+class ProjectionsUnused(MultiHeadAttention):
+    def forward(self, x):  # x (B, N, E)
+        q, k, v = self.split_heads(x), self.split_heads(x), self.split_heads(x)
+        out, _ = self.attend(q, k, v)  # (B, H, N, D)
+        return self.out_proj(self.merge_heads(out))
+
+
 class SequenceFirstCall(nn.Module):
     def __init__(self, embed_dim, num_heads):
         super().__init__()
@@ -562,6 +584,7 @@ BUGS = {b.name: b for b in [
     Bug("causal_hides_self", "causal", causal_hides_self, "sees_itself", "course code"),
     Bug("batch_first_confusion", "multihead", SequenceFirstCall, "batch_independence", "seed deck 004"),
     Bug("heads_by_view", "multihead", HeadsByView, "permutation_equivariance", "course code"),
+    Bug("projections_unused", "multihead", ProjectionsUnused, "every_weight_used", "seed deck 003"),
     Bug("timer_no_warmup", "timer", timer_no_warmup, "timer_warms_up", "seed deck 000"),
     Bug("timer_no_sync", "timer", timer_no_sync, "timer_synchronises", "seed deck 000"),
 ]}
@@ -661,17 +684,20 @@ def bug_explorer(bug="finite_mask_fill", mask="padding", seq_len=9, real=0, text
     }
 
     def draw(bug, mask, seq_len, real):
-        tokens, x = tokens_all[:seq_len], x_all[:seq_len]
-        buggy, fixed, _ = bug_weights(bug, x, mask, min(real, seq_len))
+        buggy, fixed, _ = bug_weights(bug, x_all[:seq_len], mask, min(real, seq_len))
         report = reports[bug]  # the checks' verdict does not depend on the controls
         own = next(f for f in report.findings if f.check == BUGS[bug].check)
         own_mask = BUGS[bug].subject == "causal"
         shown = "its own causal" if own_mask else \
             f"padding ({min(real, seq_len)} real keys)" if mask == "padding" else mask
-        # Fixed panel titles and token labels: one layout per length, so a redraw is quick.
-        panels = Panels(torch.stack([buggy.nan_to_num(0.0), fixed]), tokens, tokens, ncols=2,
-                        panel=3.2, panel_titles=["buggy (left)", "fixed: attnlib (right)"],
-                        title=f"{bug}: N = {seq_len}, mask = {shown}")
+        # One layout for every setting (the whole sentence's labels, fixed panel titles), so
+        # that a redraw only repaints: tokens past N are not in the input and stay blank.
+        grid = torch.full((2, n_max, n_max), float("nan"))
+        grid[0, :seq_len, :seq_len] = buggy.nan_to_num(0.0)
+        grid[1, :seq_len, :seq_len] = fixed
+        panels = Panels(grid, tokens_all, tokens_all, ncols=2, panel=3.2,
+                        panel_titles=["buggy (left)", "fixed: attnlib (right)"],
+                        title=f"{bug}: the first N = {seq_len} tokens, mask = {shown}")
         sums = buggy.sum(-1)
         readout = (f"<b>{own}</b><br>checks failed: {', '.join(report.failed)}<br>"
                    f"buggy weights: min {buggy.min().item():.2f}, max {buggy.max().item():.2f}, "

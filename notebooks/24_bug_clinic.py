@@ -5,7 +5,7 @@
 #     language: python
 #     name: python3
 #   series:
-#     summary: Thirteen classic attention bugs as spot-the-bug puzzles; public checks
+#     summary: Fourteen classic attention bugs as spot-the-bug puzzles; public checks
 #       that catch each one (check your own attention in one call); the bug x check
 #       table.
 # ---
@@ -41,7 +41,7 @@ if "google.colab" in sys.modules:
 # the slide decks this series started from; each is rewritten here as a short function.
 #
 # **In this notebook you will:**
-# - read thirteen short buggy functions and find each bug before the check names it;
+# - read fourteen short buggy functions and find each bug before the check names it;
 # - meet the properties every correct attention has (rows that are distributions over
 #   keys, the $1/\sqrt{D}$ scale, masked keys at zero, causality, independence of batch
 #   items) and the checks in `attnlib.bugs` that test them;
@@ -63,7 +63,8 @@ if "google.colab" in sys.modules:
 #
 # attnlib adds one convention: a query with no allowed key gets zero weights and a zero
 # output. A causal layer's output $i$ must not depend on inputs $j > i$; a multi-head
-# layer must treat batch items independently and commute with a permutation of the tokens.
+# layer must treat batch items independently, commute with a permutation of the tokens,
+# and let every weight matrix it has reach the output.
 # Each bug below breaks one of these, and one check per property catches it.
 #
 # ### Reading the weights of any function
@@ -87,7 +88,7 @@ print(read.numpy().round(3))
 print("row sums:", [round(x, 3) for x in read.sum(-1).tolist()])
 
 # %% [markdown] slideshow={"slide_type": "-"}
-# The same example through the softmax-over-the-wrong-axis bug (one of the thirteen):
+# The same example through the softmax-over-the-wrong-axis bug (one of the fourteen):
 # now the *columns* sum to 1 and the rows do not. That is the kind of evidence each check
 # reports.
 
@@ -286,7 +287,8 @@ assert next_report.diagnosis == "no_future_leak" and self_report.diagnosis == "s
 #
 # `check_multihead(factory)` builds the module with $E = 16$, $H = 4$ and feeds it
 # batch-first input $(B, N, E)$. It checks that batch item 0's output does not move when
-# the other items change, and that permuting the tokens permutes the output the same way.
+# the other items change, that permuting the tokens permutes the output the same way, and
+# that every weight matrix of the module gets a gradient.
 #
 # **Bug 10.** A subclass of attnlib's `MultiHeadAttention` with its own head split:
 
@@ -319,6 +321,24 @@ assert report.failed == ["batch_independence"]
 # only reorders its "batch", so the second check passes; batch independence catches it.
 # The fix: `batch_first=True` (as `TorchMHA` above), or attnlib's `MultiHeadAttention`,
 # which is batch-first only.
+#
+# **Bug 12.** A layer whose projections are all there:
+
+# %% slideshow={"slide_type": "-"}
+print(bugs.source("projections_unused"))
+
+# %% slideshow={"slide_type": "fragment"}
+report = bugs.check_multihead(bugs.ProjectionsUnused)
+assert report.failed == ["every_weight_used"]
+
+# %% [markdown] slideshow={"slide_type": "-"}
+# The projections are defined (by `MultiHeadAttention.__init__`) but `forward` never
+# applies $W_Q, W_K, W_V$: every head attends with the raw features, and the query, key
+# and value weights never change in training. It runs, has the right shapes and is
+# permutation equivariant; only the gradient shows it. The fix applies them:
+# `self.split_heads(self.q_proj(x))`, as attnlib's `forward` does. (The check looks at
+# weight matrices only: the gradient of a key *bias* is zero in any correct layer, since
+# it adds the same $q_i \cdot b$ to a whole row of scores.)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Spot the bug: timing a GPU
@@ -329,7 +349,7 @@ assert report.failed == ["batch_independence"]
 # CUDA events and `event.synchronize()`) before it reads the time, and must warm up first:
 # the first call pays one-off costs.
 #
-# **Bugs 12 and 13.** Two timers:
+# **Bugs 13 and 14.** Two timers:
 
 # %% slideshow={"slide_type": "-"}
 print(bugs.source("timer_no_warmup"))
@@ -384,6 +404,7 @@ table = bugs.table()
 for subject in bugs.CHECKERS:
     names = bugs.check_names(subject)
     print(f"{subject} checks: " + ", ".join(f"{i} {n}" for i, n in enumerate(names)))
+    print(f"  {'bug / check':<22}" + "".join(f" {i} " for i in range(len(names))))
     for name, bug in bugs.BUGS.items():
         if bug.subject == subject:
             marks = [("[X]" if check == bug.check else " X ") if table[name][check]
@@ -393,8 +414,10 @@ for subject in bugs.CHECKERS:
     print(f"  {'fix (attnlib)':<22}" + "".join(" . " if f.passed else " X " for f in fix.findings))
 
 # %% [markdown] slideshow={"slide_type": "-"}
-# The claims of the table, as asserts: every bug fails its own check, and that check is
-# the first to fail (the report's `diagnosis`); every fix passes every check.
+# Every `[X]` sits on the bug's own check, and no bug fails an earlier check than its
+# own: the first failure, the report's `diagnosis`, names the bug. The other `X`s are
+# consequences (weights that are not a distribution cannot show a scale, and differ from
+# the reference). The claims of the table, as asserts:
 
 # %% slideshow={"slide_type": "-"}
 for name, bug in bugs.BUGS.items():
@@ -447,7 +470,8 @@ assert report.failed == []
 # with the padding mask and 0 real tokens (every row uniform on the left, empty on the
 # right), `softmax_wrong_axis` with any mask (columns, not rows, sum to 1), and the two
 # causal bugs (their own mask; the mask control does not apply to them). Weights are
-# drawn on a 0-1 scale; NaN is drawn as 0 and reported in the readout.
+# drawn on a 0-1 scale; NaN is drawn as 0 and reported in the readout; tokens past the
+# length N are not part of the input and stay blank.
 
 # %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 bug_explorer = bugs.bug_explorer(bug="finite_mask_fill", mask="padding", real=0)
@@ -462,7 +486,7 @@ bug_explorer
 # %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 for label, subject, code in [("check_attention(attnlib)", "attention", bugs.correct_attention),
                              ("check_multihead(MultiHeadAttention)", "multihead", MultiHeadAttention),
-                             ("bugs.table(): all 13 bugs", None, None)]:
+                             (f"bugs.table(): all {len(bugs.BUGS)} bugs", None, None)]:
     run = bugs.table if subject is None else (lambda s=subject, c=code: bugs.check(s, c, verbose=False))
     print(f"{label:<38} {timing.time_fn(run, device='cpu', min_run_time=0.2)}")
 
@@ -476,8 +500,8 @@ for label, subject, code in [("check_attention(attnlib)", "attention", bugs.corr
 # - Attention has properties that hold on every input: weights $\ge 0$, rows that sum to 1
 #   over the keys, the scale $1/\sqrt{D}$ (readable from the weights), zero weight on
 #   masked keys, zeros for a query with nothing to see, causality, independence of batch
-#   items, equivariance under a permutation of the tokens.
-# - Each of the thirteen bugs breaks one of them, and the check for that property fails
+#   items, equivariance under a permutation of the tokens, a gradient for every weight.
+# - Each of the fourteen bugs breaks one of them, and the check for that property fails
 #   first (the table above). The weights of any function are its output for $V = I$.
 # - A comparison with a reference on ordinary inputs missed three of the bugs; inputs
 #   built for a property (an empty row, large scores) caught them.

@@ -65,6 +65,7 @@ def test_the_bug_x_check_table_is_what_the_notebook_prints():
     assert failing["exp_overflow"] == ["large_scores_stable"]
     assert failing["heads_by_view"] == ["permutation_equivariance"]
     assert failing["batch_first_confusion"] == ["batch_independence"]
+    assert failing["projections_unused"] == ["every_weight_used"]
     assert failing["timer_no_sync"] == ["timer_synchronises"]
     assert failing["timer_no_warmup"] == ["timer_warms_up"]
     missed = [n for n, b in bugs.BUGS.items() if b.subject == "attention" and not table[n]["matches_reference"]]
