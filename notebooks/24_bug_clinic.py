@@ -306,6 +306,22 @@ assert report.failed == ["permutation_equivariance"]
 # of the tokens. The fix (attnlib's `split_heads`) is `view(B, N, H, D).transpose(1, 2)`.
 # The shapes are right either way, so no error warns you.
 #
+# Its cousin on the way back does raise (a slide deck ships it): after `transpose`, the
+# tensor is no longer contiguous in memory and `view` refuses to merge the heads;
+# `reshape`, as in attnlib's `merge_heads`, copies when it must.
+
+# %% slideshow={"slide_type": "-"}
+heads = torch.zeros(2, 4, 5, 3)  # (B, H, N, D)
+try:
+    heads.transpose(1, 2).view(2, 5, 12)  # (B, N, H, D) -> (B, N, E)?
+    raised = False
+except RuntimeError:
+    raised = True
+merged = heads.transpose(1, 2).reshape(2, 5, 12)
+print("view after transpose raises:", raised, "| reshape gives", tuple(merged.shape))
+assert raised
+
+# %% [markdown] slideshow={"slide_type": "-"}
 # **Bug 11.** A layer from PyTorch, called on batch-first tensors:
 
 # %% slideshow={"slide_type": "-"}

@@ -160,3 +160,19 @@ def test_explorer_draws_every_bug():
         explorer.set(bug=name)
         assert explorer.error is None, explorer.error
         assert bugs.BUGS[name].check in explorer.readout.value
+
+
+def test_exercise_checks_name_the_bug(capsys):
+    from attnlib.exercises import nb24
+
+    assert not nb24.check_fixed_attention(bugs.attention_wrong_axis)
+    assert not nb24.check_fixed_attention(bugs.attention_finite_fill)
+    assert not nb24.check_fixed_causal(bugs.causal_sees_next)
+    assert not nb24.check_fixed_split_heads(lambda x, h: x.reshape(x.shape[0], h, x.shape[1], -1))
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("[not yet] fixed_attention: rows_sum_to_one:")
+    assert lines[1].startswith("[not yet] fixed_attention: empty_rows_zero:")
+    assert lines[2].startswith("[not yet] fixed_causal: no_future_leak:")
+    assert "view(B, H, N, D)" in lines[3]
+    assert nb24.check_fixed_attention(bugs.correct_attention)
+    assert nb24.check_fixed_causal(bugs.correct_causal)
