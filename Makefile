@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout 300
 
-.PHONY: install test lint unit notebooks notebooks-threads browser-test colab-rehearsal lab slides handouts timings bench latency execute nb sync data clean gpu-check
+.PHONY: install test lint unit notebooks notebooks-threads browser-test colab-rehearsal lab live-slides slides handouts timings bench latency execute nb sync data clean gpu-check
 
 install: $(BIN)/python
 	$(BIN)/python -m pip install -q -r requirements.txt
@@ -46,6 +46,10 @@ colab-rehearsal:  ## a notebook's Colab set-up cell, then the notebook, in a Col
 
 lab:
 	$(BIN)/jupyter lab notebooks
+
+live-slides:  ## one notebook as live slides whose explorers work (Voila, offline): make live-slides NB=05
+	@test -n "$(NB)" || (echo "usage: make live-slides NB=05" && exit 2)
+	$(BIN)/python scripts/live_slides.py notebooks/$(NB)_*.ipynb
 
 slides:  ## a reveal.js deck per notebook in slides/, reveal.js and MathJax local (works offline)
 	$(BIN)/python scripts/slides.py $(NOTEBOOKS)

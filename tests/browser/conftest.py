@@ -113,3 +113,44 @@ def lab():
         if ARTIFACTS.exists():
             shutil.copy(folder / "lab.log", ARTIFACTS / "lab.log")
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def live_slides():
+    """`make live-slides` on notebooks/00_welcome.ipynb: Voila serving a copy as reveal.js
+    slides, from a temporary folder. Yields the base URL; Voila is stopped at the end."""
+    folder = Path(tempfile.mkdtemp(prefix="attnlib-live-"))
+    port = free_port()
+    log = open(folder / "voila.log", "wb")
+    server = subprocess.Popen(
+        [sys.executable, str(ROOT / "scripts" / "live_slides.py"), str(ROOT / "notebooks" / "00_welcome.ipynb"),
+         f"--port={port}", f"--out={folder / 'live'}", "--no-browser"],
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env={**os.environ, "MPLBACKEND": "module://matplotlib_inline.backend_inline"})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:  # a file Voila serves without running the notebook
+            if server.poll() is not None:
+                raise RuntimeError(f"live slides exited: {(folder / 'voila.log').read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"{base}/voila/files/_assets/jquery.js", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Voila did not start in 120 s: {(folder / 'voila.log').read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield base
+    finally:
+        os.killpg(server.pid, 15)  # the launcher and the Voila server it started
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, 9)
+            server.wait(timeout=15)
+        log.close()
+        if ARTIFACTS.exists():
+            shutil.copy(folder / "voila.log", ARTIFACTS / "voila.log")
+        shutil.rmtree(folder, ignore_errors=True)

@@ -5,7 +5,9 @@ button shows), checks that the maths slide is typeset, steps with the arrow key 
 explorer's slide and runs its cell there. Then tries to move the explorer's slider on
 the slide: jupyterlab-rise 0.43.1 cannot load ipywidgets 8's widget manager (its app
 lacks @jupyterlab/console; upstream jupyterlab-contrib/rise#119), so that test is a strict
-xfail that fails loudly the day RISE renders widgets. Screenshots in browser-artifacts/.
+xfail that fails loudly the day RISE renders widgets; test_live_explorers.py checks the
+sliders on the slides that `make live-slides` serves (Voila). Screenshots in
+browser-artifacts/.
 """
 
 import time
