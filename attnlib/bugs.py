@@ -159,12 +159,18 @@ def check_attention(fn, *, verbose=True):
 
     def scale():
         w = weights_of(fn, q, k)
-        if not (w > 0).all():
-            return "cannot read a scale: not every weight is positive"
+        seen = w > 0  # (B, N_q, N_k): the keys a query gives weight to
+        count = seen.sum(-1, keepdim=True)
+        if not (count >= 2).all():
+            return "cannot read a scale: a row has fewer than two positive weights"
+
+        def centred(t):  # t minus its mean over the row's positive-weight keys; 0 elsewhere
+            t = torch.where(seen, t, torch.zeros_like(t))
+            return torch.where(seen, t - t.sum(-1, keepdim=True) / count, torch.zeros_like(t))
+
         # Within a row, log w_ij = c * q_i . k_j + const: the slope c is the scale used.
-        y = w.log() - w.log().mean(-1, keepdim=True)
-        s = q @ k.transpose(-2, -1)
-        x = s - s.mean(-1, keepdim=True)
+        y = centred(torch.where(seen, w, torch.ones_like(w)).log())
+        x = centred(q @ k.transpose(-2, -1))
         c = ((x * y).sum() / (x * x).sum()).item()
         if (y - c * x).abs().max().item() > 1e-3:
             return "log-weights are not linear in q . k along a row: not a softmax over keys"
@@ -510,6 +516,16 @@ def attention_naive_exp(q, k, v, mask=None):
     return e / total.masked_fill(total == 0, 1.0) @ v
 
 
+def attention_in_chunks(q, k, v, mask=None, chunk=4):
+    outputs = []
+    for start in range(0, q.shape[-2], chunk):
+        part = slice(start, start + chunk)
+        keep = None if mask is None else mask[..., part, part]
+        out, _ = scaled_dot_product_attention(q[..., part, :], k[..., part, :], v[..., part, :], keep)
+        outputs.append(out)
+    return torch.cat(outputs, dim=-2)
+
+
 def causal_sees_next(q, k, v):
     n = q.shape[-2]
     keep = torch.ones(n, n, dtype=torch.bool).tril(diagonal=1)
@@ -580,6 +596,7 @@ BUGS = {b.name: b for b in [
     Bug("nan_on_empty_row", "attention", attention_nan_on_empty, "empty_rows_no_nan", "notebook 06"),
     Bug("finite_mask_fill", "attention", attention_finite_fill, "empty_rows_zero", "course code"),
     Bug("exp_overflow", "attention", attention_naive_exp, "large_scores_stable", "seed deck 000"),
+    Bug("keys_in_chunks", "attention", attention_in_chunks, "matches_reference", "seed deck 002"),
     Bug("causal_sees_next", "causal", causal_sees_next, "no_future_leak", "course code"),
     Bug("causal_hides_self", "causal", causal_hides_self, "sees_itself", "course code"),
     Bug("batch_first_confusion", "multihead", SequenceFirstCall, "batch_independence", "seed deck 004"),

@@ -5,7 +5,7 @@
 #     language: python
 #     name: python3
 #   series:
-#     summary: Fourteen classic attention bugs as spot-the-bug puzzles; public checks
+#     summary: Fifteen classic attention bugs as spot-the-bug puzzles; public checks
 #       that catch each one (check your own attention in one call); the bug x check
 #       table.
 # ---
@@ -41,7 +41,7 @@ if "google.colab" in sys.modules:
 # the slide decks this series started from; each is rewritten here as a short function.
 #
 # **In this notebook you will:**
-# - read fourteen short buggy functions and find each bug before the check names it;
+# - read fifteen short buggy functions and find each bug before the check names it;
 # - meet the properties every correct attention has (rows that are distributions over
 #   keys, the $1/\sqrt{D}$ scale, masked keys at zero, causality, independence of batch
 #   items) and the checks in `attnlib.bugs` that test them;
@@ -88,7 +88,7 @@ print(read.numpy().round(3))
 print("row sums:", [round(x, 3) for x in read.sum(-1).tolist()])
 
 # %% [markdown] slideshow={"slide_type": "-"}
-# The same example through the softmax-over-the-wrong-axis bug (one of the fourteen):
+# The same example through the softmax-over-the-wrong-axis bug (one of the fifteen):
 # now the *columns* sum to 1 and the rows do not. That is the kind of evidence each check
 # reports.
 
@@ -357,6 +357,26 @@ assert report.failed == ["every_weight_used"]
 # it adds the same $q_i \cdot b$ to a whole row of scores.)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ## Spot the bug: attention in chunks
+#
+# **Bug 13.** A slide deck's "parallel" attention, which works on a few tokens at a time:
+
+# %% slideshow={"slide_type": "-"}
+print(bugs.source("keys_in_chunks"))
+
+# %% slideshow={"slide_type": "fragment"}
+report = bugs.check_attention(bugs.attention_in_chunks)
+assert report.failed == ["matches_reference"]
+
+# %% [markdown] slideshow={"slide_type": "-"}
+# Each chunk of queries attends only to the same chunk of keys, so query 4 never sees
+# keys 0-3. Inside a chunk it is exact attention: weights are a distribution, correctly
+# scaled, masks respected, so seven checks pass and only the comparison with the reference
+# catches it. The fix: chunk the queries alone and give every chunk all the keys (each
+# query's row is independent of the others, so that is exact); splitting the *keys*
+# needs the online softmax of notebook 17.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Spot the bug: timing a GPU
 #
 # A GPU runs kernels **asynchronously**: a call from Python queues work and returns at
@@ -365,7 +385,7 @@ assert report.failed == ["every_weight_used"]
 # CUDA events and `event.synchronize()`) before it reads the time, and must warm up first:
 # the first call pays one-off costs.
 #
-# **Bugs 13 and 14.** Two timers:
+# **Bugs 14 and 15.** Two timers:
 
 # %% slideshow={"slide_type": "-"}
 print(bugs.source("timer_no_warmup"))
@@ -444,10 +464,10 @@ for subject, fix in bugs.FIXES.items():
 print(f"{len(bugs.BUGS)} bugs, each caught by its own check first; {len(bugs.FIXES)} fixes pass all")
 
 # %% [markdown] slideshow={"slide_type": "-"}
-# The last attention check compares with the reference on ordinary inputs, masked rows
-# with at least one allowed key and moderate scores. Three bugs pass it: a comparison with
-# a reference alone would have missed them. Only an input built for the property (an
-# empty row, large scores) shows them.
+# The last attention check compares with the reference on ordinary inputs: masked rows
+# with at least one allowed key, moderate scores. It is the only check bug 13 fails, and
+# three other bugs pass it: a comparison with a reference alone would have missed them.
+# Only an input built for the property (an empty row, large scores) shows them.
 
 # %% slideshow={"slide_type": "-"}
 missed = [n for n, b in bugs.BUGS.items() if b.subject == "attention" and not table[n]["matches_reference"]]
@@ -517,7 +537,7 @@ for label, subject, code in [("check_attention(attnlib)", "attention", bugs.corr
 #   over the keys, the scale $1/\sqrt{D}$ (readable from the weights), zero weight on
 #   masked keys, zeros for a query with nothing to see, causality, independence of batch
 #   items, equivariance under a permutation of the tokens, a gradient for every weight.
-# - Each of the fourteen bugs breaks one of them, and the check for that property fails
+# - Each of the fifteen bugs breaks one of them, and the check for that property fails
 #   first (the table above). The weights of any function are its output for $V = I$.
 # - A comparison with a reference on ordinary inputs missed three of the bugs; inputs
 #   built for a property (an empty row, large scores) caught them.
