@@ -202,9 +202,19 @@ def test_missing_package_gives_a_clear_error(monkeypatch):
 
 @pytest.mark.slow
 def test_reproduces_sentence_transformers(model, tokenizer):
-    """The reference library (imports in seconds: marked slow)."""
+    """Embeddings and attention weights equal the reference library's (sentence-transformers
+    imports in seconds: marked slow)."""
     reference = pretrained.reference_model()
     sentences = pretrained.PROBE_SENTENCES + ["Hi.", "A sentence with ünïcödé and numbers 12345."]
     ours = pretrained.embed_sentences(model, tokenizer, sentences)
     theirs = reference.encode(sentences, convert_to_tensor=True).cpu()
     assert (ours - theirs).abs().max() < 1e-5
+    # every head's weights equal those of the reference's BertModel, on the real queries
+    bert = reference[0].auto_model
+    bert.set_attn_implementation("eager")  # the attention path that returns weights
+    ids, key_mask, _ = pretrained.encode(tokenizer, sentences)
+    with torch.no_grad():
+        out = bert(input_ids=ids, attention_mask=key_mask.long(), output_attentions=True)
+        _, w = model(ids, key_mask)  # (B, L, H, N, N)
+    theirs_w = torch.stack(out.attentions, dim=1)
+    assert ((w - theirs_w) * key_mask[:, None, None, :, None]).abs().max() < 1e-5
