@@ -79,9 +79,10 @@ import torch
 
 from attnlib import bugs, scaled_dot_product_attention
 
+torch.manual_seed(0)
 q = torch.tensor([[1.0, 0.0], [0.0, 2.0]])  # (N_q, D) = (2, 2)
 k = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])  # (N_k, D) = (3, 2)
-_, w = scaled_dot_product_attention(q, k, torch.randn(3, 2))
+_, w = scaled_dot_product_attention(q, k, torch.randn(3, 2))  # any values: w does not depend on them
 read = bugs.weights_of(scaled_dot_product_attention, q, k)
 assert torch.equal(read, w)
 print(read.numpy().round(3))
