@@ -158,7 +158,8 @@ def test_head_patterns_on_the_probe_sentences(model, tokenizer):
     on_sep = pretrained.share_on(w, ids == pretrained.SEP_ID, key_mask)
     assert divmod(previous.argmax().item(), 12) == (0, 2) and previous[0, 2] > 0.95
     assert previous.flatten().sort().values[-2] < 0.5
-    assert on_cls[4, 5] > 0.85 and on_cls[1:5].mean() > 0.5 and (on_sep < 0.3).all()
+    assert on_cls[4, 5] > 0.85 and (on_cls[1:5] > 0.5).sum() > 30 and on_cls[1:5].mean() > 0.5
+    assert (on_sep < 0.3).all()
     # the batch statistics equal the per-sentence ones, averaged over real queries
     w0, _ = pretrained.attention(model, tokenizer, pretrained.PROBE_SENTENCES[0])
     n = int(key_mask[0].sum())
