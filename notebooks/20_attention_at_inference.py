@@ -310,7 +310,7 @@ assert allocated == formula == 2 * L_small * G_small * D_small * N_small * 2
 # `gqa.CONFIGS` holds the published shapes of real models, each with the `config.json` it
 # comes from. For each, the cache of one sequence as the model was published, and what
 # the same model would need with MHA ($G = H$) or MQA ($G = 1$), at 8k and 128k tokens.
-# (GiB = $2^{30}$ bytes; the sliding-window and MLA columns come in later sections.)
+# (GiB = $2^{30}$ bytes; MLA and sliding windows, which shrink it differently, come later.)
 
 # %% slideshow={"slide_type": "-"}
 import pandas as pd
@@ -625,7 +625,7 @@ labels = [ax_mem.text(i, 1.0, "", ha="center", va="bottom", fontsize=8) for i in
 mem_title = ax_mem.set_title(" ")
 ax_time.barh(list(decode_ms), list(decode_ms.values()), color="#bbbbbb")
 ax_time.invert_yaxis()
-ax_time.set(title=f"Measured: one token, {CTX} cached (CPU)", xlabel="ms per token")
+ax_time.set(title=f"Measured: 1 token, {CTX} cached", xlabel="ms per token (CPU, 1 thread)")
 backdrop = Backdrop(fig, [*bars, *labels, mem_title])
 
 
@@ -719,8 +719,8 @@ else:
 #
 # - In a causal model, earlier tokens' keys and values never change, so a **KV cache**
 #   keeps them: cached greedy decoding gave the same tokens and logits as rerunning the
-#   model, and one full forward pass. Without the cache the time per token grew with the
-#   position; with it, it stayed nearly flat.
+#   model, and one full forward pass. In the measured run the time per token grew with the
+#   position without the cache, and stayed nearly flat with it.
 # - The cache holds $2 L G D N$ numbers per sequence. **GQA** ($G$ key/value heads shared
 #   by groups of query heads) equals MHA at $G = H$ and MQA at $G = 1$, matches PyTorch's
 #   `enable_gqa=True`, and cuts the cache by $H/G$ (a quarter for Llama-3-8B and Qwen3-8B);
