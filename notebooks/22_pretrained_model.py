@@ -396,8 +396,9 @@ print(f"most weight any head puts on [SEP]: {on_sep.max():.3f}")
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Explore the 72 heads
 #
-# Type a sentence of your own (at most 32 tokens are kept, `[CLS]` and `[SEP]` included),
-# then move the layer and head. Layer 0, head 2 should show the line below the diagonal on
+# Type a sentence of your own (at most 32 tokens are kept, `[CLS]` and `[SEP]` included;
+# the readout names any word the tokenizer can only write as `[UNK]`), then move the layer
+# and head. Layer 0, head 2 should show the line below the diagonal on
 # any sentence; most heads of layers 1 to 4 show a bright first column.
 
 # %% tags=["nbval-ignore-output"] slideshow={"slide_type": "-"}
@@ -411,8 +412,13 @@ def run(text):
     return {"encoder self": (w, toks, toks)}
 
 
+def unknown(text):  # the words the tokenizer can only write as [UNK]
+    words = text.split()
+    return [w for w, e in zip(words, short_tokenizer.encode_batch(words)) if "[UNK]" in e.tokens]
+
+
 explorer = widgets.model_explorer(run, "The bank of the river was muddy after the rain.",
-                                  num_layers=6, num_heads=12)
+                                  num_layers=6, num_heads=12, unknown=unknown)
 explorer
 
 # %% [markdown] slideshow={"slide_type": "-"}
