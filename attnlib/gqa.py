@@ -71,7 +71,8 @@ class GroupedQueryAttention(nn.Module):
 
     forward(x, cache=None) -> (B, N, E). Causal self-attention; `window` (W keys) makes it
     local. With rope=True queries and keys are rotated by their absolute positions before
-    keys are cached, so cached keys never need to be rotated again.
+    keys are cached, so cached keys never need to be rotated again. The weights of the
+    latest forward, (B, H, N, N_k), are kept in `self.last_weights`.
     """
 
     def __init__(self, embed_dim, num_heads, num_kv_heads=None, *, window=None, rope=True,
@@ -88,6 +89,7 @@ class GroupedQueryAttention(nn.Module):
         self.embed_dim, self.num_heads, self.num_kv_heads = embed_dim, num_heads, num_kv_heads
         self.head_dim = embed_dim // num_heads
         self.window, self.rope = window, rope
+        self.last_weights = None
         kv_dim = num_kv_heads * self.head_dim  # G * D
         self.q_proj = nn.Linear(embed_dim, embed_dim, bias=bias)  # E -> H * D
         self.k_proj = nn.Linear(embed_dim, kv_dim, bias=bias)  # E -> G * D
@@ -117,7 +119,7 @@ class GroupedQueryAttention(nn.Module):
             k, v, k_pos = cache.update(k, v)  # (B, G, N_k, D) twice, (N_k,)
         keep = position_mask(q_pos, k_pos, self.window)  # (N, N_k)
         k, v = repeat_kv(k, self.num_heads), repeat_kv(v, self.num_heads)  # (B, H, N_k, D)
-        out, _ = scaled_dot_product_attention(q, k, v, keep)  # (B, H, N, D)
+        out, self.last_weights = scaled_dot_product_attention(q, k, v, keep)  # (B, H, N, D), (B, H, N, N_k)
         out = out.transpose(1, 2).reshape(B, N, self.embed_dim)  # (B, N, H * D)
         return self.out_proj(out)  # (B, N, E)
 

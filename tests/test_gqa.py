@@ -90,3 +90,13 @@ def test_kv_cache_bytes_closed_form_and_configs():
         gqa.kv_cache_bytes(2, 0, 4, 10)
     for name, cfg in gqa.CONFIGS.items():
         assert cfg["heads"] % cfg["kv_heads"] == 0 and "config.json" in cfg["source"], name
+
+
+def test_last_weights_are_kept_and_causal():
+    layer = gqa.GroupedQueryAttention(16, 4, 2)
+    with torch.no_grad():
+        layer(torch.randn(2, 5, 16))
+    w = layer.last_weights
+    assert w.shape == (2, 4, 5, 5)
+    assert torch.allclose(w.sum(-1), torch.ones(2, 4, 5))
+    assert (w[..., ~masks.causal(5)] == 0).all()
