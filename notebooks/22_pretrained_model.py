@@ -36,9 +36,10 @@ if "google.colab" in sys.modules:
 # # 22 · A real pretrained model
 #
 # Every model so far in this series was trained here, in seconds, on a small task. This
-# time we take a model trained by others on a billion sentence pairs:
-# **all-MiniLM-L6-v2**, a 6-layer BERT encoder that turns a sentence into one vector of
-# 384 numbers, so that sentences with similar meaning get nearby vectors. Nothing in it
+# time we take a model trained by others: **all-MiniLM-L6-v2**, a 6-layer BERT encoder,
+# pre-trained on text and then fine-tuned on about a billion sentence pairs (its model
+# card says) to turn a sentence into one vector of 384 numbers, so that sentences with
+# similar meaning get nearby vectors. Nothing in it
 # is new to us: it is embeddings, then six of the encoder blocks of notebook 08.
 #
 # **In this notebook you will:**
@@ -325,8 +326,8 @@ assert (cosine[is_pair] > 0.5).all() and (cosine[is_unrelated] < 0.2).all()
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## What the 72 heads do
 #
-# The model was trained only to place sentences, yet some heads settled on simple,
-# measurable rules. We run five fixed sentences (`pretrained.PROBE_SENTENCES`) and, for
+# Nobody wrote rules for the heads: they came out of training. Yet some of them follow
+# simple rules that we can measure. We run five fixed sentences (`pretrained.PROBE_SENTENCES`) and, for
 # every layer $\ell$ and head $h$, average over the real query positions $i$ of every
 # sentence two numbers: the weight on the **previous token**, $a^{\ell h}_{i,\,i-1}$, and
 # the weight on **`[CLS]`**, $a^{\ell h}_{i,\,0}$. (A head spreading its weight evenly over
