@@ -292,8 +292,9 @@ def count_parameters(module):
 def gates_explorer(model, x, target, example):
     """An Explorer with one checkbox per head (ticked = on): it redraws the held-out
     accuracy of the gated model on x, target and every head's map on `example`, a list
-    of N digits. Masked heads' maps are still drawn (their layer computes them), marked off.
-    Each redraw runs the model on x: a few hundred sequences keep it under 100 ms."""
+    of N digits (rows labelled with the sorted digits, the right answer). A head that is
+    off is drawn blank. Each redraw runs the model on x: a few hundred sequences keep it
+    under 100 ms."""
     import ipywidgets as W
 
     from .widgets import Explorer, Panels
@@ -305,6 +306,8 @@ def gates_explorer(model, x, target, example):
                 for n in names}
     ids = torch.tensor([example])  # (1, N)
     labels = [str(d) for d in example]
+    rows = [f"->{d}" for d in sorted(example)]  # the right answer at each output position
+    titles = [f"layer {n[1]}, head {n[3]}" for n in names]
     full_loss, full_acc = scores(model, x, target)
 
     def draw(**on):
@@ -312,13 +315,15 @@ def gates_explorer(model, x, target, example):
         loss, acc = scores(model, x, target, gates)
         with head_gates(model, gates):
             logits, weights = model(ids)  # (1, N, V), (1, L, H, N, N)
-        out = [str(d) for d in logits[0].argmax(-1).tolist()]
-        titles = [f"L{n[1]} H{n[3]}" + ("" if on[n] else " (off)") for n in names]
-        panels = Panels(weights[0].flatten(0, 1), labels, [f"->{d}" for d in out], panel_titles=titles,
-                        title=f"{int(gates.sum())} of {L * H} heads on: every head on {' '.join(labels)}",
-                        ncols=H, panel=2.0)
+        shown = weights[0] * gates[:, :, None, None]  # (L, H, N, N): heads that are off blank
+        out = " ".join(str(d) for d in logits[0].argmax(-1).tolist())
+        off = [f"L{n[1]} H{n[3]}" for n in names if not on[n]]
+        panels = Panels(shown.flatten(0, 1), labels, rows, panel_titles=titles, ncols=H, panel=2.0,
+                        title=f"{L * H - len(off)} of {L * H} heads on (off heads blank)")
+        right = out == " ".join(str(d) for d in sorted(example))
         readout = (f"<b>held-out accuracy {acc:.3f}</b> (all heads: {full_acc:.3f}), loss {loss:.3f} "
-                   f"(all heads: {full_loss:.3f}); output on the example: {' '.join(out)}")
+                   f"(all heads: {full_loss:.3f}) | off: {', '.join(off) or 'none'} | "
+                   f"output on the example: {out} ({'right' if right else 'wrong'})")
         return panels, readout
 
     return Explorer("pruning", controls, draw, height="560px", remember=64)

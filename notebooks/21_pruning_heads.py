@@ -412,23 +412,23 @@ assert diff < 1e-12
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Explore: switch heads off
 #
-# Untick heads to switch them off. The readout gives the accuracy on 200 held-out
+# Untick heads to switch them off. The readout gives the accuracy on 100 held-out
 # sequences and the model's output on one sequence; the panels show every head's
-# attention on that sequence (rows: output positions, labelled with what the model
-# writes there). Heads that are off still compute a map, but their output is dropped;
-# switching off a first-layer head changes the second layer's maps too.
+# attention on that sequence (rows: output positions, labelled with the right answer).
+# A head that is off is drawn blank; switching off a first-layer head changes the second
+# layer's maps too.
 
 # %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
-explorer = pr.gates_explorer(model, x[:200], target[:200], example=[3, 1, 2, 1, 0, 2, 2, 3])
+explorer = pr.gates_explorer(model, x[:100], target[:100], example=[3, 1, 2, 1, 0, 2, 2, 3])
 explorer
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The cost on your device
 #
 # The full model against the one with 2 heads cut out, and against one with the 4 least
-# important heads cut out, on 256 random sequences of digits (untrained inputs for timing
-# only). The feed-forward layers and the read-out do not shrink, so the time falls by
-# less than the share of heads removed.
+# important heads cut out, on 128 random sequences of digits (random inputs, for timing
+# only). The feed-forward layers and the read-out do not shrink, so expect the time to
+# fall by less than the share of heads removed, if it falls visibly at all at this size.
 
 # %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 from attnlib import timing
@@ -439,10 +439,11 @@ for pair in orders["least"][:4]:
 variants = {"all 8 heads": model, "6 heads": small,
             "4 heads": pr.prune_model_heads(model, pr.keep_from_gates(gates_4))}
 device = timing.default_device()
-x_time = torch.randint(0, pr.VOCAB, (256, pr.N), generator=torch.Generator().manual_seed(0))
+x_time = torch.randint(0, pr.VOCAB, (128, pr.N), generator=torch.Generator().manual_seed(0))
 for name, m in variants.items():
     m = copy.deepcopy(m).to(device)
-    print(f"{name:12} {pr.count_parameters(m):6d} parameters  {timing.time_fn(m, x_time.to(device))}")
+    print(f"{name:12} {pr.count_parameters(m):6d} parameters  "
+          f"{timing.time_fn(m, x_time.to(device), min_run_time=0.1)}")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary

@@ -179,5 +179,5 @@ def test_gates_explorer_redraws():
     x, target = digits()
     explorer = pr.gates_explorer(model, x, target, example=[3, 1, 4, 1, 0, 2])
     explorer.set(l0h1=False, l1h3=False)
-    assert explorer.error is None and "(off)" in explorer.figure.axes[1].get_title()
-    assert "held-out accuracy" in explorer.readout.value
+    assert explorer.error is None and "off: L0 H1, L1 H3" in explorer.readout.value
+    assert "6 of 8 heads on" in explorer.figure._suptitle.get_text()
