@@ -59,7 +59,10 @@ def _blocks(model):
 
 def _check_gates(model, gates):
     blocks = _blocks(model)
-    L, H = len(blocks), blocks[0].num_heads
+    L, H = len(blocks), blocks[0].self_attn.num_heads
+    if any(block.self_attn.num_heads != H for block in blocks):
+        raise ValueError("gates need every layer to have the same number of heads: got "
+                         f"{[block.self_attn.num_heads for block in blocks]} (a pruned model?)")
     if not isinstance(gates, torch.Tensor) or gates.dim() not in (2, 3) or tuple(gates.shape[-2:]) != (L, H):
         shape = tuple(gates.shape) if isinstance(gates, torch.Tensor) else type(gates).__name__
         raise ValueError(f"gates must be a tensor of shape (L, H) = ({L}, {H}) or (B, {L}, {H}), got {shape}")
@@ -310,11 +313,14 @@ def gates_explorer(model, x, target, example):
     titles = [f"layer {n[1]}, head {n[3]}" for n in names]
     full_loss, full_acc = scores(model, x, target)
 
+    both = torch.cat([ids, x])  # (1 + B, N): the example first, then the held-out sequences
+
     def draw(**on):
         gates = torch.tensor([float(on[n]) for n in names]).view(L, H)
-        loss, acc = scores(model, x, target, gates)
         with head_gates(model, gates):
-            logits, weights = model(ids)  # (1, N, V), (1, L, H, N, N)
+            logits, weights = model(both)  # (1 + B, N, V), (1 + B, L, H, N, N): one forward
+        loss = F.cross_entropy(logits[1:].flatten(0, 1), target.flatten()).item()
+        acc = (logits[1:].argmax(-1) == target).float().mean().item()
         shown = weights[0] * gates[:, :, None, None]  # (L, H, N, N): heads that are off blank
         out = " ".join(str(d) for d in logits[0].argmax(-1).tolist())
         off = [f"L{n[1]} H{n[3]}" for n in names if not on[n]]

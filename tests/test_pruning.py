@@ -170,6 +170,9 @@ def test_bad_input_is_named():
         pr.prune_model_heads(model, [[0]])
     with pytest.raises(TypeError, match="blocks"):
         pr.ablation_importance(nn.Linear(2, 2), x, x)
+    small = pr.prune_model_heads(model, [[0, 1], [0, 1, 2]])
+    with pytest.raises(ValueError, match="same number of heads"):
+        pr.gated_logits(small, x, torch.ones(2, 2))
     with pytest.raises(NotImplementedError):
         pr.prune_heads(attn, [0, 1]).to_torch()
 
