@@ -43,6 +43,8 @@ def values_to_try(control):
         if isinstance(control, W.IntSlider):
             picks = [int(round(p)) for p in picks]
         return list(dict.fromkeys(picks))
+    if isinstance(control, W.Checkbox):
+        return [not control.value, control.value]
     if isinstance(control, (W.Dropdown, W.ToggleButtons, W.RadioButtons)):
         return [value for _, value in control._options_full] if hasattr(control, "_options_full") \
             else list(control.options)
