@@ -23,7 +23,7 @@ from torch import nn
 from . import masks
 from .analysis import entropy
 from .multihead import MultiHeadAttention
-from .train import fit
+from .train import fit, one_thread_deterministic
 
 CLS, MARKER = 0, 1  # reserved ids; ordinary tokens start at FIRST
 FIRST = 2
@@ -273,7 +273,7 @@ def occlusion(model, ids, shifts=(1, 2, 3), sink=None):
     `shifts` (see replacements). ids (B, N) -> (B, N_readout i, N_token j)
     """
     B, N = ids.shape
-    with torch.no_grad():
+    with torch.no_grad(), one_thread_deterministic():  # tiny tensors: one thread is fastest
         base = model(ids, sink=sink)[0].softmax(-1)  # (B, N, V)
         scores = torch.zeros(B, N, N)
         for shift in shifts:
@@ -295,7 +295,7 @@ def grad_x_input(model, ids, readout):
     B = ids.shape[0]
     rows = torch.arange(B)
     embeds = model.embed(ids).detach().requires_grad_(True)  # (B, N, E)
-    with torch.enable_grad():
+    with torch.enable_grad(), one_thread_deterministic():
         logits = model(embeds=embeds)[0][:, readout]  # (B, V)
         logits[rows, logits.argmax(-1)].sum().backward()
     return (embeds.grad * embeds).sum(-1).abs().detach()  # (B, N)
@@ -349,7 +349,7 @@ def reading_maps(model, ids):
     """Every method's (N, N) map for one sequence, rows = output positions, columns = input
     tokens. ids (N,) -> {'raw': (L, H, N, N), 'rollout', 'flow', 'occlusion', 'grad x input'}"""
     ids = ids[None]  # (1, N)
-    with torch.no_grad():
+    with torch.no_grad(), one_thread_deterministic():
         maps = model(ids)[1][0]  # (L, H, N, N)
     gxi = torch.stack([grad_x_input(model, ids, i)[0] for i in range(ids.shape[1])])  # (N, N)
     return {"raw": maps, "rollout": rollout(maps), "flow": flow_matrix(maps).float(),
