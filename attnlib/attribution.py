@@ -328,11 +328,12 @@ def filler_position(answer_pos, n=12):
     return torch.where(answer_pos == n - 1, 1, n - 1)
 
 
-def marker_reading(model, ids, answer_pos, flows=50):
+def marker_reading(model, ids, answer_pos, flows=50, occluded=None):
     """Each method's share of the answer token, read at [CLS]. -> {method: (B,)}
 
     raw: the last layer's [CLS] row, heads averaged; the others: [CLS]'s row, as shares of
-    the row's total. Flow (slow) is read on the first `flows` rows only.
+    the row's total. Flow (slow) is read on the first `flows` rows only. occluded (B, N):
+    occlusion(model, ids)[:, 0] if already computed.
     """
     rows = torch.arange(ids.shape[0])
     with torch.no_grad():
@@ -340,7 +341,7 @@ def marker_reading(model, ids, answer_pos, flows=50):
     found = {"raw": maps[:, -1, :, 0].mean(1),  # (B, N)
              "rollout": torch.stack([rollout(m)[0] for m in maps]),  # (B, N)
              "flow": shares(torch.stack([flow(m, 0) for m in maps[:flows]]).float()),  # (flows, N)
-             "occlusion": shares(occlusion(model, ids)[:, 0]),  # (B, N)
+             "occlusion": shares(occlusion(model, ids)[:, 0] if occluded is None else occluded),
              "grad x input": shares(grad_x_input(model, ids, 0))}  # (B, N)
     return {name: s[rows[:len(s)], answer_pos[:len(s)]] for name, s in found.items()}
 

@@ -275,7 +275,8 @@ marker_model, _ = at.train_marker(seed=0)
 m_ids, m_answer, m_pos = at.marker_task(200, torch.Generator().manual_seed(1))
 with torch.no_grad():
     m_accuracy = (marker_model(m_ids)[0][:, 0].argmax(-1) == m_answer).float().mean().item()
-reading = at.marker_reading(marker_model, m_ids, m_pos)
+occluded = at.occlusion(marker_model, m_ids)[:, 0]  # (B, N): [CLS]'s row
+reading = at.marker_reading(marker_model, m_ids, m_pos, occluded=occluded)
 print(f"held-out accuracy: {m_accuracy:.3f}")
 for name, share in reading.items():
     print(f"{name:>13}: mean share of the answer token {share.mean():.3f} "
@@ -293,7 +294,6 @@ for name, share in reading.items():
 # %% slideshow={"slide_type": "-"}
 rows = torch.arange(len(m_ids))
 rolled = torch.stack([at.rollout(m)[0] for m in marker_model(m_ids)[1].detach()])  # (B, N): [CLS]'s row
-occluded = at.occlusion(marker_model, m_ids)[:, 0]  # (B, N)
 claims = {"accuracy > 0.98": m_accuracy > 0.98,
           "raw share of the answer > 0.9": reading["raw"].mean().item() > 0.9,
           "rollout share of the answer < 0.35": reading["rollout"].mean().item() < 0.35,

@@ -44,9 +44,9 @@ def measure_23(seed):
     rows = torch.arange(len(m_ids))
     with torch.no_grad():
         logits, m_maps = model(m_ids)
-    reading = at.marker_reading(model, m_ids, m_pos)
     rolled = torch.stack([at.rollout(m)[0] for m in m_maps])  # (B, N)
     occluded = at.occlusion(model, m_ids)[:, 0]  # (B, N)
+    reading = at.marker_reading(model, m_ids, m_pos, occluded=occluded)
     sink = at.filler_position(m_pos)
     with torch.no_grad():
         s_logits, s_maps = model(m_ids, sink=sink)
