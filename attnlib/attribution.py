@@ -1,17 +1,19 @@
 """Reading attention (notebook 23): what a map says, and what the model really used.
 
-Attention maps of a trained model, read five ways, each giving one score per input token:
+Attention maps of a trained model, read five ways, each giving one score per input token
+for an output position:
 
-    raw          the weights of one layer and head                    attention_maps
-    rollout      the layers' head-averaged maps with the residual, multiplied (Abnar & Zuidema 2020)
-    flow         the maximum flow through the same graph of layers (Abnar & Zuidema 2020)
-    occlusion    replace one token by an occlusion id, measure how far the output moves
-    grad x input gradient of the output times the token's embedding, summed over E
+    raw           the weights of one layer and head (Reader returns them with the output)
+    rollout       the layers' head-averaged maps with the residual, multiplied (Abnar & Zuidema 2020)
+    flow          the maximum flow through the same graph of layers (Abnar & Zuidema 2020)
+    occlusion     replace one token by another and measure how far the output moves
+    grad x input  the gradient of the predicted logit times the token's embedding
 
-and entropy_per_head (from attnlib.analysis.entropy). The ground truth is occlusion: it
+and entropy_per_head (from attnlib.analysis.entropy). Occlusion is the ground truth: it
 asks the model itself. Two synthetic tasks train a small `Reader` in seconds:
-induction_task (a random sequence, then its repeat: a causal model learns induction heads)
-and marker_task (the answer is the token after a marker, read from a class token).
+induction_task (a random sequence, then its repeat: a causal model learns an induction
+head) and marker_task (the answer is the token after a marker, read at a class token).
+Reader(..., sink=) plants an attention sink on purpose: a raw map that misleads.
 
 Notation: B batch, L layers, H heads, N tokens, E model width, V vocabulary.
 """
