@@ -8,6 +8,10 @@ whose `.failures` lists what failed (empty when all passed), for use in asserts:
     bugs.check_multihead(factory)  # factory(E, H) -> module, e.g. MultiHeadAttention itself;
                                    # module(x) -> (B, N, E) or (output, weights)
     bugs.check_gpu_timer(timer)    # timer(fn) -> seconds per call of fn() on a GPU
+    bugs.check_heads(factory)      # factory(E, H) -> module in MultiHeadAttention's layout,
+                                   # module(x) -> (output, weights (B, H, N, N))
+    bugs.check_encoder(factory)    # factory(E, H, ff_dim) -> post-norm block in EncoderBlock's layout
+    bugs.check_pattern(fn)         # fn(q, k, v) -> the matrix it calls the attention pattern
 
 A function may return the output or a pair (output, weights); only the output is used.
 The weights are read as the output for values V = I (identity), so that any function
@@ -32,6 +36,7 @@ import torch
 from torch import nn
 
 from . import masks
+from .blocks import EncoderBlock
 from .core import masked_softmax, scaled_dot_product_attention
 from .multihead import MultiHeadAttention
 
@@ -343,6 +348,149 @@ def check_multihead(factory, *, verbose=True):
     ], verbose)
 
 
+# ------------------------------------------------------------------ heads, blocks, patterns
+
+
+def _built(factory, *args):
+    """factory(*args) with torch's global RNG forked and seeded, in eval mode."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(24)
+        module = factory(*args)
+    return module.eval() if isinstance(module, nn.Module) else module
+
+
+def _slope(y, x):
+    """The slope c of y = c * x + (a constant per row), and the largest misfit."""
+    y, x = y - y.mean(-1, keepdim=True), x - x.mean(-1, keepdim=True)
+    c = ((x * y).sum() / (x * x).sum()).item()
+    return c, (y - c * x).abs().max().item()
+
+
+def check_heads(factory, *, verbose=True):
+    """Every check of a multi-head self-attention module in MultiHeadAttention's layout.
+
+    factory(E, H) -> a module with q_proj, k_proj, v_proj and out_proj as attnlib's (E = 16,
+    H = 4); module(x), x (B, N, E) -> (output (B, N, E), weights (B, H, N, N)).
+    """
+    g = torch.Generator().manual_seed(324)
+    x, noise = torch.randn(B_M, N_M, E_M, generator=g), torch.randn(B_M, N_M, E_M, generator=g)
+    module = _built(factory, E_M, H_M)
+    head_dim = E_M // H_M
+
+    def run(inputs):
+        with torch.no_grad():
+            return module(inputs)
+
+    def heads_see_every_feature():
+        _, w = run(x)  # (B, H, N, N)
+        for h in range(H_M):  # change every feature outside head h's block of D
+            outside = torch.ones(E_M, dtype=torch.bool)
+            outside[h * head_dim:(h + 1) * head_dim] = False
+            _, w2 = run(torch.where(outside, noise, x))
+            if _biggest_gap(w2[:, h], w[:, h]) < 1e-6:
+                return (f"head {h}'s weights did not move when only features outside its block "
+                        f"{h * head_dim}..{(h + 1) * head_dim - 1} changed: each head sees only its own "
+                        "D features (a Linear(D, D) projection applied after the head split?)")
+
+    def matches_torch():
+        ref = _built(lambda e, h: nn.MultiheadAttention(e, h, batch_first=True), E_M, H_M)
+        module.load_state_dict(_built(MultiHeadAttention.from_torch, ref).state_dict())
+        with torch.no_grad():
+            want, want_w = ref(x, x, x, average_attn_weights=False)  # (B, N, E), (B, H, N, N)
+        out, w = run(x)
+        gap = _biggest_gap(out, want)
+        if gap > 1e-5:
+            c, misfit = _slope(w.log(), want_w.log())
+            guess = f"; its scores are the reference's times {c:.3f}" if misfit < 1e-3 else ""
+            if misfit < 1e-3 and abs(c - math.sqrt(head_dim / E_M)) < 1e-4:
+                guess += " = sqrt(D/E): scaled by 1/sqrt(E), not 1/sqrt(D)?"
+            return f"differs from nn.MultiheadAttention with the same weights by {gap:.3g}{guess}"
+
+    return _run(_name(factory), [
+        ("heads_see_every_feature", heads_see_every_feature),
+        ("matches_torch", matches_torch),
+    ], verbose)
+
+
+FF_M = 32  # feed-forward width of the encoder checks
+
+
+def check_encoder(factory, *, verbose=True):
+    """Every check of a post-norm encoder block in attnlib's EncoderBlock layout.
+
+    factory(E, H, ff_dim) -> a block (EncoderBlock itself is such a factory) with fresh
+    LayerNorms (weight 1, bias 0); block(x), x (B, N, E) -> (B, N, E).
+    """
+    g = torch.Generator().manual_seed(424)
+    x = 3 * torch.randn(B_M, N_M, E_M, generator=g) + 1  # (B, N, E), far from normalised
+    block = _built(factory, E_M, H_M, FF_M)
+
+    def run(inputs):
+        with torch.no_grad():
+            return _output(block(inputs))
+
+    def output_normalised():
+        out = run(x)  # (B, N, E)
+        mean, var = out.mean(-1), out.var(-1, unbiased=False)  # per token
+        if max(mean.abs().max().item(), (var - 1).abs().max().item()) > 1e-3:
+            return (f"output tokens have feature means {mean.min().item():.2f}..{mean.max().item():.2f} "
+                    f"and variances {var.min().item():.2f}..{var.max().item():.2f}, not 0 and 1: "
+                    "residuals with no LayerNorm after them?")
+
+    def encoder_matches_torch():
+        ref = _built(lambda e, h, f: nn.TransformerEncoderLayer(e, h, f, dropout=0.0, batch_first=True),
+                     E_M, H_M, FF_M)
+        block.load_state_dict(_built(EncoderBlock.from_torch, ref).state_dict())
+        with torch.no_grad():
+            want = ref(x)
+        gap = _biggest_gap(run(x), want)
+        if gap > 1e-4:
+            return f"differs from nn.TransformerEncoderLayer with the same weights by {gap:.3g}"
+
+    return _run(_name(factory), [
+        ("output_normalised", output_normalised),
+        ("encoder_matches_torch", encoder_matches_torch),
+    ], verbose)
+
+
+def check_pattern(fn, *, verbose=True):
+    """Every check of fn(q, k, v) -> the matrix a plot calls the attention pattern.
+
+    q (B, N_q, D), k and v (B, N_k, D); the pattern must be the weights (B, N_q, N_k).
+    """
+    q, k, v, _ = _inputs(24)
+
+    def pattern_depends_on_query():
+        w = fn(q, k, v)
+        if _biggest_gap(fn(-q, k, v), w) < 1e-6:
+            return (f"the pattern {tuple(w.shape)} did not change when the queries did"
+                    + (": one key (a pooled vector?), so every weight is 1, the entropy 0, and no "
+                       "query can look anywhere" if w.shape[-1] == 1 else ""))
+
+    def pattern_is_weights():
+        w = fn(q, k, v)
+        if tuple(w.shape) != (B, N_Q, N_K):
+            guess = " = (B, N_q, D): tokens x features, the attention output" if tuple(w.shape) == (B, N_Q, D) else ""
+            return f"shape {tuple(w.shape)}{guess}, not (B, N_q, N_k) = {(B, N_Q, N_K)}"
+        if w.min().item() < -1e-6 or _biggest_gap(w.sum(-1), torch.ones(B, N_Q)) > 1e-5:
+            return "not weights: a row has a negative entry or does not sum to 1"
+
+    def pattern_matches_reference():
+        _, want = scaled_dot_product_attention(q, k, v)  # (B, N_q, N_k)
+        w = fn(q, k, v)
+        if w.shape != want.shape:
+            return f"shape {tuple(w.shape)}, the reference's weights are {tuple(want.shape)}"
+        gap = _biggest_gap(w, want)
+        if gap > 1e-5:
+            return f"differs from attnlib's weights by {gap:.3g}"
+
+    return _run(_name(fn), [
+        ("pattern_depends_on_query", pattern_depends_on_query),
+        ("pattern_is_weights", pattern_is_weights),
+        ("pattern_matches_reference", pattern_matches_reference),
+    ], verbose)
+
+
 # ------------------------------------------------------------------ GPU timers
 
 
@@ -560,6 +708,45 @@ class SequenceFirstCall(nn.Module):
         return self.mha(x, x, x)[0]
 
 
+class ScaleByEmbedDim(MultiHeadAttention):
+    def attend(self, q, k, v, mask=None, dropout_p=0.0):  # q, k, v (B, H, N, D)
+        scores = q @ k.transpose(-2, -1) / math.sqrt(self.embed_dim)
+        weights = torch.softmax(scores, dim=-1)
+        return weights @ v, weights
+
+
+class SharedHeadProjection(MultiHeadAttention):
+    def __init__(self, embed_dim, num_heads):
+        super().__init__(embed_dim, num_heads)
+        D = embed_dim // num_heads
+        self.q_proj, self.k_proj, self.v_proj = nn.Linear(D, D), nn.Linear(D, D), nn.Linear(D, D)
+
+    def forward(self, x):  # x (B, N, E)
+        q = self.q_proj(self.split_heads(x))
+        k = self.k_proj(self.split_heads(x))
+        v = self.v_proj(self.split_heads(x))
+        out, weights = self.attend(q, k, v)
+        return self.out_proj(self.merge_heads(out)), weights
+
+
+class EncoderNoNorm(EncoderBlock):
+    def forward(self, x):  # x (B, N, E)
+        x = x + self._self_attention(x, None, None)
+        return x + self.ff(x)
+
+
+def attention_pattern(q, k, v):
+    weights = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1]), dim=-1)
+    out = weights @ v
+    return out
+
+
+def pooled_attention_pattern(q, k, v):
+    sentence = k.mean(-2, keepdim=True)
+    scores = q @ sentence.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    return torch.softmax(scores, dim=-1)
+
+
 def timer_no_sync(fn, repeats=10):
     fn()  # warm-up
     start = time.perf_counter()
@@ -582,7 +769,7 @@ class Bug:
     """A classic bug: its buggy code, the checker that runs it, and the check that catches it."""
 
     name: str
-    subject: str  # "attention", "causal", "multihead" or "timer"
+    subject: str  # "attention", "causal", "multihead", "timer", "heads", "encoder" or "pattern"
     code: object  # the buggy function (for "multihead": the buggy module's class)
     check: str  # the check that should catch it (and be its first failure)
     source: str  # where the bug comes from
@@ -604,6 +791,12 @@ BUGS = {b.name: b for b in [
     Bug("projections_unused", "multihead", ProjectionsUnused, "every_weight_used", "seed deck 003"),
     Bug("timer_no_warmup", "timer", timer_no_warmup, "timer_warms_up", "seed deck 000"),
     Bug("timer_no_sync", "timer", timer_no_sync, "timer_synchronises", "seed deck 000"),
+    Bug("scale_by_embed_dim", "heads", ScaleByEmbedDim, "matches_torch", "seed deck 000"),
+    Bug("shared_head_proj", "heads", SharedHeadProjection, "heads_see_every_feature", "seed deck 000"),
+    Bug("no_layernorm", "encoder", EncoderNoNorm, "output_normalised", "seed deck 004"),
+    Bug("output_as_pattern", "pattern", attention_pattern, "pattern_is_weights", "seed deck 000"),
+    Bug("pooled_single_key", "pattern", pooled_attention_pattern, "pattern_depends_on_query",
+        "seed decks 000, 004"),
 ]}
 
 
@@ -624,14 +817,21 @@ def correct_timer(fn):
     return time_cuda(fn, repeats=5).median_s
 
 
+def correct_pattern(q, k, v):
+    """attnlib's attention weights (B, N_q, N_k): what an attention heatmap shows."""
+    return scaled_dot_product_attention(q, k, v)[1]
+
+
 FIXES = {"attention": correct_attention, "causal": correct_causal,
-         "multihead": MultiHeadAttention, "timer": correct_timer}
+         "multihead": MultiHeadAttention, "timer": correct_timer,
+         "heads": MultiHeadAttention, "encoder": EncoderBlock, "pattern": correct_pattern}
 CHECKERS = {"attention": check_attention, "causal": check_causal,
-            "multihead": check_multihead, "timer": check_gpu_timer}
+            "multihead": check_multihead, "timer": check_gpu_timer,
+            "heads": check_heads, "encoder": check_encoder, "pattern": check_pattern}
 
 
 def check(subject, code, *, verbose=True):
-    """Run the checker of `subject` ("attention", "causal", "multihead", "timer") on code."""
+    """Run the checker of `subject` (a key of CHECKERS: "attention", "causal", ...) on code."""
     if subject not in CHECKERS:
         raise ValueError(f"subject must be one of {list(CHECKERS)}, got {subject!r}")
     return CHECKERS[subject](code, verbose=verbose)

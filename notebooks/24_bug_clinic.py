@@ -5,7 +5,7 @@
 #     language: python
 #     name: python3
 #   series:
-#     summary: Fifteen classic attention bugs as spot-the-bug puzzles; public checks
+#     summary: Twenty classic attention bugs as spot-the-bug puzzles; public checks
 #       that catch each one (check your own attention in one call); the bug x check
 #       table.
 # ---
@@ -41,7 +41,8 @@ if "google.colab" in sys.modules:
 # the slide decks this series started from; each is rewritten here as a short function.
 #
 # **In this notebook you will:**
-# - read fifteen short buggy functions and find each bug before the check names it;
+# - read twenty short buggy functions and modules and find each bug before the check
+#   names it;
 # - meet the properties every correct attention has (rows that are distributions over
 #   keys, the $1/\sqrt{D}$ scale, masked keys at zero, causality, independence of batch
 #   items) and the checks in `attnlib.bugs` that test them;
@@ -89,7 +90,7 @@ print(read.numpy().round(3))
 print("row sums:", [round(x, 3) for x in read.sum(-1).tolist()])
 
 # %% [markdown] slideshow={"slide_type": "-"}
-# The same example through the softmax-over-the-wrong-axis bug (one of the fifteen):
+# The same example through the softmax-over-the-wrong-axis bug (one of the twenty):
 # now the *columns* sum to 1 and the rows do not. That is the kind of evidence each check
 # reports.
 
@@ -431,6 +432,90 @@ else:
     print(f"on {timing.describe_device('cuda')}")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ## Spot the bug: inside the layer, and the heatmap
+#
+# Three more checkers. `check_heads(factory)` takes a module in `MultiHeadAttention`'s
+# layout (`q_proj`, `k_proj`, `v_proj`, `out_proj`) that returns the output and the
+# weights of each head. It checks that head $h$'s weights move when only the features
+# outside its block of $D$ change, then copies in the weights of a seeded
+# `nn.MultiheadAttention` and compares the two. `check_encoder(factory)` checks that a
+# fresh post-norm block's output tokens have mean 0 and variance 1 over their features,
+# then compares it with `nn.TransformerEncoderLayer` the same way. `check_pattern(fn)`
+# takes the matrix a function returns for an attention heatmap.
+#
+# **Bug 16.** A multi-head layer; the checks build it with $E = 16$, $H = 4$, so $D = 4$:
+
+# %% slideshow={"slide_type": "-"}
+print(bugs.source("scale_by_embed_dim"))
+
+# %% slideshow={"slide_type": "fragment"}
+report = bugs.check_heads(bugs.ScaleByEmbedDim)
+assert report.failed == ["matches_torch"]
+
+# %% [markdown] slideshow={"slide_type": "-"}
+# A head's score $q \cdot k$ is a sum over its $D$ features, so its scale is
+# $1/\sqrt{D}$; `embed_dim` is $E = HD$. With the reference's weights copied in, the
+# buggy log-weights are the reference's scores times $\sqrt{D/E} = 0.5$ along every row:
+# the softmax runs at twice the temperature. The fix divides by
+# `math.sqrt(self.head_dim)`, as attnlib's `attend` does.
+#
+# **Bug 17.** Projections of another size:
+
+# %% slideshow={"slide_type": "-"}
+print(bugs.source("shared_head_proj"))
+
+# %% slideshow={"slide_type": "fragment"}
+report = bugs.check_heads(bugs.SharedHeadProjection)
+assert report.diagnosis == "heads_see_every_feature"
+assert bugs.check_multihead(bugs.SharedHeadProjection, verbose=False).passed
+assert bugs.check_multihead(bugs.ScaleByEmbedDim, verbose=False).passed
+
+# %% [markdown] slideshow={"slide_type": "-"}
+# The projections are `Linear(D, D)`, applied after the split: every head projects only
+# its own $D$ features of the token, all with the same $W_Q, W_K, W_V$. Head 0's weights
+# did not move when the other $E - D$ features changed. Its weights cannot even be copied
+# from `nn.MultiheadAttention` (the second check raised). Both bugs 16 and 17 pass all
+# three checks of `check_multihead` (the asserts above). The fix: `Linear(E, E)` before
+# the split, as attnlib's `forward`.
+#
+# **Bug 18.** An encoder block:
+
+# %% slideshow={"slide_type": "-"}
+print(bugs.source("no_layernorm"))
+
+# %% slideshow={"slide_type": "fragment"}
+report = bugs.check_encoder(bugs.EncoderNoNorm)
+assert report.diagnosis == "output_normalised" and bugs.check_encoder(bugs.EncoderBlock, verbose=False).passed
+
+# %% [markdown] slideshow={"slide_type": "-"}
+# The residuals are there; the LayerNorms are defined (by `EncoderBlock.__init__`) but
+# never applied, so the output tokens keep the scale of the input plus both branches,
+# far from mean 0 and variance 1. The fix, the post-norm block of the original paper
+# (attnlib's `EncoderBlock`), passes both checks:
+# `x = self.norm1(x + attention(x))`, then `x = self.norm2(x + self.ff(x))`.
+#
+# **Bugs 19 and 20.** Two functions whose result a notebook plots as "the attention
+# pattern":
+
+# %% slideshow={"slide_type": "-"}
+print(bugs.source("output_as_pattern"))
+print()
+print(bugs.source("pooled_single_key"))
+
+# %% slideshow={"slide_type": "fragment"}
+output_report = bugs.check_pattern(bugs.attention_pattern)
+pooled_report = bugs.check_pattern(bugs.pooled_attention_pattern)
+assert output_report.diagnosis == "pattern_is_weights" and pooled_report.diagnosis == "pattern_depends_on_query"
+
+# %% [markdown] slideshow={"slide_type": "-"}
+# Bug 19 returns `out`, of shape $(B, N_q, D)$: tokens × features. A heatmap of it looks
+# as plausible as one of the weights, with features where the keys should be. Bug 20
+# pools the sentence into one vector and attends to it: one key, so each row is
+# $\operatorname{softmax}$ of one score, a single weight 1 (entropy 0), and the pattern
+# did not change when the queries did. The fix, `bugs.correct_pattern`, returns the
+# weights $(B, N_q, N_k)$ over every key.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The bug × check table
 #
 # Every bug against every check of its own checker: `X` where the check fails, `.` where it
@@ -538,8 +623,13 @@ for label, subject, code in [("check_attention(attnlib)", "attention", bugs.corr
 #   over the keys, the scale $1/\sqrt{D}$ (readable from the weights), zero weight on
 #   masked keys, zeros for a query with nothing to see, causality, independence of batch
 #   items, equivariance under a permutation of the tokens, a gradient for every weight.
-# - Each of the fifteen bugs breaks one of them, and the check for that property fails
-#   first (the table above). The weights of any function are its output for $V = I$.
+# - Each of the twenty bugs breaks one of them, and the check for that property fails
+#   first (the table above).
+# - Inside a layer: the scale is $1/\sqrt{D}$ of a head, not $1/\sqrt{E}$; every head
+#   projects the whole token; a post-norm block normalises its output. A heatmap must show
+#   the weights $(N_q, N_k)$ over more than one key. The comparisons with
+#   `nn.MultiheadAttention` and `nn.TransformerEncoderLayer` (weights copied) and the
+#   property checks catch these; `check_multihead` alone passed two of them. The weights of any function are its output for $V = I$.
 # - A comparison with a reference on ordinary inputs missed three of the bugs; inputs
 #   built for a property (an empty row, large scores) caught them.
 # - Masking with $-10^9$ makes a row with no allowed key uniform; with $-\infty$ and a

@@ -33,7 +33,9 @@ def test_the_fixes_pass_every_check(subject):
 def test_every_check_catches_a_bug():
     caught = {b.check for b in bugs.BUGS.values()}
     for subject in bugs.CHECKERS:
-        own = set(bugs.check_names(subject)) - {"causal_matches_reference"}
+        # The comparisons with a reference back up the property checks; no bug needs them first.
+        own = set(bugs.check_names(subject)) - {"causal_matches_reference", "encoder_matches_torch",
+                                                "pattern_matches_reference"}
         assert own <= caught, own - caught
 
 
@@ -177,3 +179,44 @@ def test_exercise_checks_name_the_bug(capsys):
     assert "view(B, H, N, D)" in lines[3]
     assert nb24.check_fixed_attention(bugs.correct_attention)
     assert nb24.check_fixed_causal(bugs.correct_causal)
+
+
+def test_the_five_layer_and_pattern_bugs():
+    table = bugs.table()
+    failing = {name: [c for c, failed in row.items() if failed] for name, row in table.items()}
+    assert failing["scale_by_embed_dim"] == ["matches_torch"]
+    assert failing["shared_head_proj"] == ["heads_see_every_feature", "matches_torch"]
+    assert failing["no_layernorm"] == ["output_normalised", "encoder_matches_torch"]
+    assert failing["output_as_pattern"] == ["pattern_is_weights", "pattern_matches_reference"]
+    assert failing["pooled_single_key"] == ["pattern_depends_on_query", "pattern_is_weights",
+                                            "pattern_matches_reference"]
+    detail = bugs.check_heads(bugs.ScaleByEmbedDim, verbose=False).failures[0].detail
+    assert "times 0.500 = sqrt(D/E)" in detail  # E = 16, H = 4: D = 4, sqrt(4 / 16) = 0.5
+
+
+def test_pooled_pattern_is_all_ones_and_ignores_the_query():
+    q, k, v = torch.randn(1, 4, 8), torch.randn(1, 6, 8), torch.randn(1, 6, 8)
+    w = bugs.pooled_attention_pattern(q, k, v)
+    assert w.shape == (1, 4, 1) and torch.equal(w, torch.ones_like(w))
+    assert torch.allclose(bugs.attention_pattern(q, k, v), scaled_dot_product_attention(q, k, v)[0], atol=1e-6)
+
+
+def test_pytorch_layers_pass_the_layer_checks():
+    def torch_layout_mha(embed_dim, num_heads):  # nn.MultiheadAttention's weights, attnlib's layout
+        return MultiHeadAttention.from_torch(nn.MultiheadAttention(embed_dim, num_heads, batch_first=True))
+
+    def torch_block(embed_dim, num_heads, ff_dim):
+        layer = nn.TransformerEncoderLayer(embed_dim, num_heads, ff_dim, dropout=0.0, batch_first=True)
+        return bugs.EncoderBlock.from_torch(layer)
+
+    assert bugs.check_heads(torch_layout_mha, verbose=False).passed
+    assert bugs.check_encoder(torch_block, verbose=False).passed
+
+
+def test_the_layer_checks_leave_the_global_rng_alone():
+    torch.manual_seed(5)
+    want = torch.rand(3)
+    torch.manual_seed(5)
+    bugs.check_heads(MultiHeadAttention, verbose=False)
+    bugs.check_encoder(bugs.EncoderBlock, verbose=False)
+    assert torch.equal(torch.rand(3), want)
