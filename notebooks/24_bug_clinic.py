@@ -38,7 +38,8 @@ if "google.colab" in sys.modules:
 # Attention code fails quietly. A softmax over the wrong axis, a missing scale or an
 # inverted mask still returns a tensor of the right shape, and a model trained on it still
 # learns something. The bugs in this notebook all appear in published course code or in
-# the slide decks this series started from; each is rewritten here as a short function.
+# the slide decks this series started from; each is rewritten here as a short function
+# or module.
 #
 # **In this notebook you will:**
 # - read twenty short buggy functions and modules and find each bug before the check
