@@ -8,7 +8,10 @@ notebook 08's claims about freshly initialised stacks (no training) are checked 
 the notebook does not use. scripts/seed_sweep.py prints min / median / max of every figure.
 """
 
+import argparse
 import operator
+import statistics
+import time
 from dataclasses import dataclass
 from functools import cache
 
@@ -235,6 +238,26 @@ class Claim:
 
     def __str__(self):
         return f"{self.notebook} {self.figure} {self.op} {self.bound:g}"
+
+
+def print_sweep(notebook, measure, claims, unclaimed=()):
+    """`python tests/test_learned_claims_NN.py [--seeds N]`: min / median / max of each
+    figure over seeds 0..N-1 (measure(seed) -> {figure: value}), and whether each claim
+    holds on all of them; `unclaimed` figures are shown without a bound."""
+    parser = argparse.ArgumentParser(description=f"Notebook {notebook}'s learned claims: min / median / max.")
+    parser.add_argument("--seeds", type=int, default=len(SEEDS), help="seeds 0..N-1")
+    seeds = range(parser.parse_args().seeds)
+    start = time.perf_counter()
+    rows = [(str(c), c.figure, c) for c in claims] + [(f, f, None) for f in unclaimed]
+    width = max(len(name) for name, _, _ in rows) + 2
+    print(f"seeds 0-{seeds[-1]}")
+    print(f"{'claim':<{width}} {'min':>7} {'median':>7} {'max':>7}  all hold")
+    for name, figure, claim in rows:
+        values = [measure(s)[figure] for s in seeds]
+        verdict = "(not claimed)" if claim is None else ("yes" if all(map(claim.holds, values)) else "NO")
+        print(f"{name:<{width}} {min(values):7.4f} {statistics.median(values):7.4f} "
+              f"{max(values):7.4f}  {verdict}")
+    print(f"\n{time.perf_counter() - start:.0f} s")
 
 
 CLAIMS = [

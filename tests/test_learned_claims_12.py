@@ -10,16 +10,22 @@ min / median / max of every figure over the seeds with
     python tests/test_learned_claims_12.py --seeds 10 # seeds 0-9
 """
 
-import argparse
-import operator
-import statistics
-import time
-from dataclasses import dataclass
+import sys
 from functools import cache
+from pathlib import Path
 
 import pytest
 
 from attnlib import hierarchical as hi
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from test_learned_claims import Claim, print_sweep  # noqa: E402
+
+
+def asserted(figure, op, bound):
+    return Claim("12", figure, op, bound)
+
 
 SEEDS = range(5)
 """The seeds every claim is retrained on (the notebook uses seed 0)."""
@@ -54,28 +60,15 @@ def measure_12(seed):
     }
 
 
-@dataclass(frozen=True)
-class Claim:
-    figure: str
-    op: str  # ">" or "<"
-    bound: float
-
-    def holds(self, value):
-        return {">": operator.gt, "<": operator.lt}[self.op](value, self.bound)
-
-    def __str__(self):
-        return f"12 {self.figure} {self.op} {self.bound:g}"
-
-
 CLAIMS = [
-    Claim("neutral, attention: accuracy", ">", 0.85),
-    Claim("neutral, uniform: accuracy", ">", 0.85),
-    Claim("distracting, uniform: accuracy", "<", 0.80),
-    Claim("distracting, attention: accuracy", ">", 0.97),
-    Claim("distracting: film weighted most", ">", 0.99),
-    Claim("distracting: mean weight on film", ">", 0.7),
-    Claim("moved: film weighted most, worst position", ">", 0.99),
-    Claim("moved: mean weight on film, worst position", ">", 0.6),
+    asserted("neutral, attention: accuracy", ">", 0.85),
+    asserted("neutral, uniform: accuracy", ">", 0.85),
+    asserted("distracting, uniform: accuracy", "<", 0.80),
+    asserted("distracting, attention: accuracy", ">", 0.97),
+    asserted("distracting: film weighted most", ">", 0.99),
+    asserted("distracting: mean weight on film", ">", 0.7),
+    asserted("moved: film weighted most, worst position", ">", 0.99),
+    asserted("moved: mean weight on film, worst position", ">", 0.6),
 ]
 """The claims about trained models, with the bounds notebook 12 asserts."""
 
@@ -91,20 +84,7 @@ def test_learned_claim_holds_on_every_seed(claim, seed):
 
 
 def main():
-    parser = argparse.ArgumentParser(description="Notebook 12's learned claims: min / median / max.")
-    parser.add_argument("--seeds", type=int, default=len(SEEDS), help="seeds 0..N-1")
-    seeds = range(parser.parse_args().seeds)
-    start = time.perf_counter()
-    print(f"seeds 0-{seeds[-1]}")
-    print(f"{'claim':<62} {'min':>7} {'median':>7} {'max':>7}  all hold")
-    for claim in [*CLAIMS, *UNCLAIMED]:
-        figure = claim.figure if isinstance(claim, Claim) else claim
-        values = [measure_12(s)[figure] for s in seeds]
-        verdict = ("yes" if all(claim.holds(v) for v in values) else "NO") \
-            if isinstance(claim, Claim) else "(not claimed)"
-        print(f"{str(claim):<62} {min(values):7.4f} {statistics.median(values):7.4f} "
-              f"{max(values):7.4f}  {verdict}")
-    print(f"\n{time.perf_counter() - start:.0f} s")
+    print_sweep("12", measure_12, CLAIMS, UNCLAIMED)
 
 
 if __name__ == "__main__":

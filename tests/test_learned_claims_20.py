@@ -10,17 +10,23 @@ min / median / max of every figure over the seeds with
     python tests/test_learned_claims_20.py --seeds 10 # seeds 0-9
 """
 
-import argparse
-import operator
-import statistics
-import time
-from dataclasses import dataclass
+import sys
 from functools import cache
+from pathlib import Path
 
 import pytest
 import torch
 
 from attnlib import kvcache
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from test_learned_claims import Claim, print_sweep  # noqa: E402
+
+
+def asserted(figure, op, bound):
+    return Claim("20", figure, op, bound)
+
 
 SEEDS = range(5)
 """The seeds every claim is retrained on (the notebook uses seed 0)."""
@@ -51,23 +57,10 @@ def measure_20(seed):
     return figures
 
 
-@dataclass(frozen=True)
-class Claim:
-    figure: str
-    op: str  # ">" or "<"
-    bound: float
-
-    def holds(self, value):
-        return {">": operator.gt, "<": operator.lt}[self.op](value, self.bound)
-
-    def __str__(self):
-        return f"20 {self.figure} {self.op} {self.bound:g}"
-
-
 CLAIMS = [c for name in NAMES.values() for c in (
-    Claim(f"{name}: digits right", ">", 0.98),
-    Claim(f"{name}: whole copies right", ">", 0.95),
-)] + [Claim("MHA: last layer, weakest head's weight on the digit to copy", ">", 0.8)]
+    asserted(f"{name}: digits right", ">", 0.98),
+    asserted(f"{name}: whole copies right", ">", 0.95),
+)] + [asserted("MHA: last layer, weakest head's weight on the digit to copy", ">", 0.8)]
 """The claims about trained models, with the bounds notebook 20 asserts."""
 
 UNCLAIMED = ["MHA minus MQA: whole copies right"]
@@ -82,20 +75,7 @@ def test_learned_claim_holds_on_every_seed(claim, seed):
 
 
 def main():
-    parser = argparse.ArgumentParser(description="Notebook 20's learned claims: min / median / max.")
-    parser.add_argument("--seeds", type=int, default=len(SEEDS), help="seeds 0..N-1")
-    seeds = range(parser.parse_args().seeds)
-    start = time.perf_counter()
-    print(f"seeds 0-{seeds[-1]}")
-    print(f"{'claim':<72} {'min':>7} {'median':>7} {'max':>7}  all hold")
-    for claim in [*CLAIMS, *UNCLAIMED]:
-        figure = claim.figure if isinstance(claim, Claim) else claim
-        values = [measure_20(s)[figure] for s in seeds]
-        verdict = ("yes" if all(claim.holds(v) for v in values) else "NO") \
-            if isinstance(claim, Claim) else "(not claimed)"
-        print(f"{str(claim):<72} {min(values):7.4f} {statistics.median(values):7.4f} "
-              f"{max(values):7.4f}  {verdict}")
-    print(f"\n{time.perf_counter() - start:.0f} s")
+    print_sweep("20", measure_20, CLAIMS, UNCLAIMED)
 
 
 if __name__ == "__main__":

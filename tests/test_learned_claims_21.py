@@ -9,12 +9,9 @@ asserts. Print min / median / max of every figure over the seeds with
     python tests/test_learned_claims_21.py --seeds 10 # seeds 0-9
 """
 
-import argparse
-import operator
-import statistics
-import time
-from dataclasses import dataclass
+import sys
 from functools import cache
+from pathlib import Path
 
 import pytest
 import torch
@@ -22,6 +19,15 @@ import torch.nn.functional as F
 from scipy.stats import spearmanr
 
 from attnlib import pruning as pr
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from test_learned_claims import Claim, print_sweep  # noqa: E402
+
+
+def asserted(figure, op, bound):
+    return Claim("21", figure, op, bound)
+
 
 SEEDS = range(5)
 """The seeds every claim is retrained on (the notebook uses seed 0)."""
@@ -64,29 +70,16 @@ def measure_21(seed):
     }
 
 
-@dataclass(frozen=True)
-class Claim:
-    figure: str
-    op: str  # ">", "<" or ">="
-    bound: float
-
-    def holds(self, value):
-        return {">": operator.gt, "<": operator.lt, ">=": operator.ge}[self.op](value, self.bound)
-
-    def __str__(self):
-        return f"21 {self.figure} {self.op} {self.bound:g}"
-
-
 CLAIMS = [
-    Claim("held-out accuracy", ">", 0.99),
-    Claim("least-first: heads removable at < 1 point", ">=", 2),
-    Claim("most-first: accuracy lost with 1 head off", ">", 0.05),
-    Claim("mean gap least-first - most-first", ">", 0.03),
-    Claim("largest loss increase (ablation)", ">", 0.2),
-    Claim("largest |d mean loss / d gate|", "<", 0.01),
-    Claim("largest proxy E|d loss_b / d gate|", "<", 0.01),
-    Claim("least-first, 2 heads off: accuracy lost", "<", 0.01),
-    Claim("magnitude, 2 heads' weights: accuracy lost", "<", 0.01),
+    asserted("held-out accuracy", ">", 0.99),
+    asserted("least-first: heads removable at < 1 point", ">=", 2),
+    asserted("most-first: accuracy lost with 1 head off", ">", 0.05),
+    asserted("mean gap least-first - most-first", ">", 0.03),
+    asserted("largest loss increase (ablation)", ">", 0.2),
+    asserted("largest |d mean loss / d gate|", "<", 0.01),
+    asserted("largest proxy E|d loss_b / d gate|", "<", 0.01),
+    asserted("least-first, 2 heads off: accuracy lost", "<", 0.01),
+    asserted("magnitude, 2 heads' weights: accuracy lost", "<", 0.01),
 ]
 """The claims about trained models, with the bounds notebook 21 asserts."""
 
@@ -104,20 +97,7 @@ def test_learned_claim_holds_on_every_seed(claim, seed):
 
 
 def main():
-    parser = argparse.ArgumentParser(description="Notebook 21's learned claims: min / median / max.")
-    parser.add_argument("--seeds", type=int, default=len(SEEDS), help="seeds 0..N-1")
-    seeds = range(parser.parse_args().seeds)
-    start = time.perf_counter()
-    print(f"seeds 0-{seeds[-1]}")
-    print(f"{'claim':<62} {'min':>7} {'median':>7} {'max':>7}  all hold")
-    for claim in [*CLAIMS, *UNCLAIMED]:
-        figure = claim.figure if isinstance(claim, Claim) else claim
-        values = [measure_21(s)[figure] for s in seeds]
-        verdict = ("yes" if all(claim.holds(v) for v in values) else "NO") \
-            if isinstance(claim, Claim) else "(not claimed)"
-        print(f"{str(claim):<62} {min(values):7.4f} {statistics.median(values):7.4f} "
-              f"{max(values):7.4f}  {verdict}")
-    print(f"\n{time.perf_counter() - start:.0f} s")
+    print_sweep("21", measure_21, CLAIMS, UNCLAIMED)
 
 
 if __name__ == "__main__":

@@ -9,18 +9,24 @@ the notebook asserts. Print min / median / max of every figure over the seeds wi
     python tests/test_learned_claims_23.py --seeds 10 # seeds 0-9
 """
 
-import argparse
-import operator
-import statistics
-import time
-from dataclasses import dataclass
+import sys
 from functools import cache
+from pathlib import Path
 
 import pytest
 import torch
 
 from attnlib import attribution as at
 from attnlib.analysis import entropy
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from test_learned_claims import Claim, print_sweep  # noqa: E402
+
+
+def asserted(figure, op, bound):
+    return Claim("23", figure, op, bound)
+
 
 SEEDS = range(5)
 """The seeds every claim is retrained on (the notebook uses seed 0)."""
@@ -78,34 +84,21 @@ def measure_23(seed):
     }
 
 
-@dataclass(frozen=True)
-class Claim:
-    figure: str
-    op: str  # ">" or "<"
-    bound: float
-
-    def holds(self, value):
-        return {">": operator.gt, "<": operator.lt}[self.op](value, self.bound)
-
-    def __str__(self):
-        return f"23 {self.figure} {self.op} {self.bound:g}"
-
-
 CLAIMS = [
-    Claim("induction: best head's weight on the copy source", ">", 0.9),
-    Claim("induction: best head is in layer 1 (1 = yes)", ">", 0.5),
-    Claim("induction: accuracy on the repeat", ">", 0.95),
-    Claim("induction: best head's entropy on the repeat", "<", 0.5),
-    Claim("marker: accuracy", ">", 0.98),
-    Claim("marker: raw share of the answer", ">", 0.9),
-    Claim("marker: rollout share of the answer", "<", 0.35),
-    Claim("marker: occlusion TV of the answer, mean", ">", 0.9),
-    Claim("marker: occlusion's top token is the answer or the marker (fraction)", ">", 0.9),
-    Claim("sink: least weight on the sink (layer 0, [CLS], any head)", ">", 0.99),
-    Claim("sink: edited model accuracy", ">", 0.98),
-    Claim("sink: occlusion TV of the sink, mean", "<", 0.01),
-    Claim("sink: occlusion TV of the sink, max", "<", 0.1),
-    Claim("sink: occlusion TV of the answer, mean", ">", 0.9),
+    asserted("induction: best head's weight on the copy source", ">", 0.9),
+    asserted("induction: best head is in layer 1 (1 = yes)", ">", 0.5),
+    asserted("induction: accuracy on the repeat", ">", 0.95),
+    asserted("induction: best head's entropy on the repeat", "<", 0.5),
+    asserted("marker: accuracy", ">", 0.98),
+    asserted("marker: raw share of the answer", ">", 0.9),
+    asserted("marker: rollout share of the answer", "<", 0.35),
+    asserted("marker: occlusion TV of the answer, mean", ">", 0.9),
+    asserted("marker: occlusion's top token is the answer or the marker (fraction)", ">", 0.9),
+    asserted("sink: least weight on the sink (layer 0, [CLS], any head)", ">", 0.99),
+    asserted("sink: edited model accuracy", ">", 0.98),
+    asserted("sink: occlusion TV of the sink, mean", "<", 0.01),
+    asserted("sink: occlusion TV of the sink, max", "<", 0.1),
+    asserted("sink: occlusion TV of the answer, mean", ">", 0.9),
 ]
 """The claims about trained models, with the bounds notebook 23 asserts."""
 
@@ -124,20 +117,7 @@ def test_learned_claim_holds_on_every_seed(claim, seed):
 
 
 def main():
-    parser = argparse.ArgumentParser(description="Notebook 23's learned claims: min / median / max.")
-    parser.add_argument("--seeds", type=int, default=len(SEEDS), help="seeds 0..N-1")
-    seeds = range(parser.parse_args().seeds)
-    start = time.perf_counter()
-    print(f"seeds 0-{seeds[-1]}")
-    print(f"{'claim':<78} {'min':>7} {'median':>7} {'max':>7}  all hold")
-    for claim in [*CLAIMS, *UNCLAIMED]:
-        figure = claim.figure if isinstance(claim, Claim) else claim
-        values = [measure_23(s)[figure] for s in seeds]
-        verdict = ("yes" if all(claim.holds(v) for v in values) else "NO") \
-            if isinstance(claim, Claim) else "(not claimed)"
-        print(f"{str(claim):<78} {min(values):7.4f} {statistics.median(values):7.4f} "
-              f"{max(values):7.4f}  {verdict}")
-    print(f"\n{time.perf_counter() - start:.0f} s")
+    print_sweep("23", measure_23, CLAIMS, UNCLAIMED)
 
 
 if __name__ == "__main__":
