@@ -53,6 +53,23 @@ def free_port():
         return s.getsockname()[1]
 
 
+def wait_until_up(server, url, log, name, seconds):
+    """Poll url until it answers 200; fail with the end of log if the server exits or is late."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if server.poll() is not None:
+            raise RuntimeError(f"{name} exited: {log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{name} did not start in {seconds} s: {log.read_text()[-3000:]}")
+        time.sleep(0.5)
+
+
 @pytest.fixture(scope="session")
 def artifacts():
     ARTIFACTS.mkdir(exist_ok=True)
@@ -87,20 +104,7 @@ def lab():
         stdout=log, stderr=subprocess.STDOUT, env=env, cwd=served, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            if server.poll() is not None:
-                raise RuntimeError(f"JupyterLab exited: {(folder / 'lab.log').read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"JupyterLab did not start in 90 s: "
-                                   f"{(folder / 'lab.log').read_text()[-3000:]}")
-            time.sleep(0.5)
+        wait_until_up(server, f"{base}/api/status?token={token}", folder / "lab.log", "JupyterLab", 90)
         yield base, token, served
     finally:
         server.terminate()
@@ -129,19 +133,8 @@ def live_slides():
         env={**os.environ, "MPLBACKEND": "module://matplotlib_inline.backend_inline"})
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:  # a file Voila serves without running the notebook
-            if server.poll() is not None:
-                raise RuntimeError(f"live slides exited: {(folder / 'voila.log').read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{base}/voila/files/_assets/jquery.js", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"Voila did not start in 120 s: {(folder / 'voila.log').read_text()[-3000:]}")
-            time.sleep(0.5)
+        # a file Voila serves without running the notebook
+        wait_until_up(server, f"{base}/voila/files/_assets/jquery.js", folder / "voila.log", "Voila", 120)
         yield base
     finally:
         os.killpg(server.pid, 15)  # the launcher and the Voila server it started
